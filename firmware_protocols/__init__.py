@@ -1,0 +1,80 @@
+"""firmware_protocols: bytes from commodity BLE IMUs in, timestamped SI-unit samples out (and back).
+
+A pure package: standard library and NumPy only. It never imports ``vbt``, bleak, asyncio or
+Qt, so it can be reused by any Python BLE stack. One module per sensor family; each module's
+docstring is that sensor's wire specification with provenance.
+
+Registry:
+    ``PROTOCOLS`` maps a protocol name to its `SensorProtocol` class; `get_protocol` looks one
+    up by name, `match_advertisement` finds the family of an advertising device.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ._base import Decoder, Encoder, ProtocolError, SensorProtocol, VirtualDevice, normalize_uuid
+from ._types import (
+    STANDARD_GRAVITY_MPS2,
+    DecoderStats,
+    EncodedNotification,
+    GattCharacteristic,
+    GattService,
+    ImuBatch,
+    Notification,
+    StreamConfig,
+    Write,
+)
+
+#: Registry of supported sensor families: name -> protocol class. Filled below.
+PROTOCOLS: dict[str, type[SensorProtocol]] = {}
+
+
+def register(protocol: type[SensorProtocol]) -> type[SensorProtocol]:
+    """Add a protocol class to `PROTOCOLS` (usable as a class decorator)."""
+    PROTOCOLS[protocol.name] = protocol
+    return protocol
+
+
+def get_protocol(name: str) -> type[SensorProtocol]:
+    """Look up a protocol by registry name (case-insensitive).
+
+    Raises:
+        KeyError: naming the unknown protocol and listing the known ones.
+    """
+    key = name.strip().lower()
+    try:
+        return PROTOCOLS[key]
+    except KeyError:
+        raise KeyError(f"unknown sensor protocol {name!r}; known: {', '.join(sorted(PROTOCOLS))}") from None
+
+
+def match_advertisement(local_name: str | None, service_uuids: Sequence[str] = ()) -> type[SensorProtocol] | None:
+    """The protocol whose advertisement rules match, or None if no supported sensor matches."""
+    for protocol in PROTOCOLS.values():
+        if protocol.matches(local_name, service_uuids):
+            return protocol
+    return None
+
+
+__all__ = [
+    "PROTOCOLS",
+    "STANDARD_GRAVITY_MPS2",
+    "Decoder",
+    "DecoderStats",
+    "EncodedNotification",
+    "Encoder",
+    "GattCharacteristic",
+    "GattService",
+    "ImuBatch",
+    "Notification",
+    "ProtocolError",
+    "SensorProtocol",
+    "StreamConfig",
+    "VirtualDevice",
+    "Write",
+    "get_protocol",
+    "match_advertisement",
+    "normalize_uuid",
+    "register",
+]

@@ -1,0 +1,1 @@
+"""The analysis pipeline: timing, orientation, velocity, rep segmentation, metrics (NumPy/SciPy only)."""

@@ -1,0 +1,1 @@
+"""Recordings: the versioned JSON Lines format, its reader and writer, CSV import."""

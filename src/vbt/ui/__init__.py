@@ -1,0 +1,1 @@
+"""The Qt dashboard (the only package that imports Qt; nothing imports it)."""
