@@ -24,6 +24,7 @@ from ._types import (
     Notification,
     StreamConfig,
     Write,
+    merge_batches,
 )
 
 #: Registry of supported sensor families: name -> protocol class. Filled below.
@@ -75,6 +76,7 @@ __all__ = [
     "Write",
     "get_protocol",
     "match_advertisement",
+    "merge_batches",
     "normalize_uuid",
     "register",
 ]

@@ -29,6 +29,9 @@ class ImuBatch:
         sensor_time_s: ``(n,)`` float64 per-sample time on the *sensor's* clock (unwrapped,
             seconds, arbitrary origin), or ``None`` when the sensor sends no time or counter.
         rate_hz: The configured (nominal) sample rate of these samples, when known.
+        arrival_time_s: ``(n,)`` per-sample host receive time, for a batch that merges several
+            notifications (bulk decoding, offline replay); ``None`` means every sample arrived
+            at ``host_time_s``. When given, ``host_time_s`` equals its last element.
     """
 
     host_time_s: float
@@ -36,6 +39,7 @@ class ImuBatch:
     gyro_rads: np.ndarray | None = None
     sensor_time_s: np.ndarray | None = None
     rate_hz: float | None = None
+    arrival_time_s: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         acc = self.accel_mps2
@@ -46,6 +50,14 @@ class ImuBatch:
             raise ValueError(f"gyro_rads must have shape ({n}, 3), got {self.gyro_rads.shape}")
         if self.sensor_time_s is not None and self.sensor_time_s.shape != (n,):
             raise ValueError(f"sensor_time_s must have shape ({n},), got {self.sensor_time_s.shape}")
+        if self.arrival_time_s is not None and self.arrival_time_s.shape != (n,):
+            raise ValueError(f"arrival_time_s must have shape ({n},), got {self.arrival_time_s.shape}")
+
+    def arrival_times(self) -> np.ndarray:
+        """Per-sample host receive times, ``(n,)`` (all equal to ``host_time_s`` unless merged)."""
+        if self.arrival_time_s is not None:
+            return self.arrival_time_s
+        return np.full(len(self), self.host_time_s)
 
     def __len__(self) -> int:
         return int(self.accel_mps2.shape[0])
@@ -67,6 +79,7 @@ class ImuBatch:
             and close(self.accel_mps2, other.accel_mps2)
             and close(self.gyro_rads, other.gyro_rads)
             and close(self.sensor_time_s, other.sensor_time_s)
+            and close(self.arrival_times(), other.arrival_times())
         )
 
 
@@ -212,4 +225,27 @@ __all__ = [
     "Notification",
     "StreamConfig",
     "Write",
+    "merge_batches",
 ]
+
+
+def merge_batches(batches: list[ImuBatch]) -> ImuBatch | None:
+    """Concatenate consecutive batches into one, keeping per-sample arrival times.
+
+    Gyro and sensor time are kept only if every batch has them (else dropped: a stream does not
+    switch mid-way in practice). Returns None for an empty list.
+    """
+    batches = [b for b in batches if len(b)]
+    if not batches:
+        return None
+    if len(batches) == 1:
+        return batches[0]
+    acc = np.concatenate([b.accel_mps2 for b in batches])
+    gyro = np.concatenate([b.gyro_rads for b in batches]) if all(b.gyro_rads is not None for b in batches) else None  # type: ignore[misc]
+    st = (
+        np.concatenate([b.sensor_time_s for b in batches])  # type: ignore[misc]
+        if all(b.sensor_time_s is not None for b in batches)
+        else None
+    )
+    arrival = np.concatenate([b.arrival_times() for b in batches])
+    return ImuBatch(float(arrival[-1]), acc, gyro, st, batches[-1].rate_hz, arrival)
