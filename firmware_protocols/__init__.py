@@ -80,3 +80,9 @@ __all__ = [
     "normalize_uuid",
     "register",
 ]
+
+
+# Protocol modules register themselves here (imported last: they import the names above).
+from . import witmotion as _witmotion  # noqa: E402
+
+register(_witmotion.WitMotion)

@@ -1,0 +1,206 @@
+"""Shared helpers for the protocol modules: hex parsing, packet-to-notification mapping,
+counter unwrapping, quantisation and the LSB-first bit packing Polar delta frames use.
+
+Everything here is pure (standard library + NumPy) and protocol-agnostic; each protocol module
+documents which helper implements which part of its wire format.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+from ._types import ImuBatch
+
+_HEX_SEPARATORS = re.compile(r"[\s:\-_,]+")
+
+
+def parse_hex(text: str) -> bytes:
+    """Parse hex as BLE explorer apps show it: ``55 61 ..``, ``55:61``, ``55-61``, ``0x5561``.
+
+    A leading ``0x`` (per token) is accepted; separators are spaces, ``:``, ``-``, ``_`` and
+    ``,``. Tokens may be single bytes (``0x55 0x61``) or runs (``5561aa``).
+
+    Raises:
+        ValueError: naming the offending text when it is not an even number of hex digits.
+    """
+    tokens = [t for t in _HEX_SEPARATORS.split(text.strip()) if t]
+    digits = []
+    for token in tokens:
+        tok = token[2:] if token[:2].lower() == "0x" else token
+        if len(tok) == 1 and len(tokens) > 1:
+            tok = "0" + tok  # "0x5" in a list of single bytes means 05
+        digits.append(tok)
+    joined = "".join(digits)
+    if len(joined) % 2:
+        raise ValueError(f"{text!r} has an odd number of hex digits ({len(joined)})")
+    try:
+        return bytes.fromhex(joined)
+    except ValueError:
+        raise ValueError(f"{text!r} is not hex (expected pairs of 0-9/a-f, e.g. '55 61 00 ff')") from None
+
+
+def notification_ends(lengths: Sequence[int] | np.ndarray, offset: int = 0) -> np.ndarray:
+    """Exclusive end offset of each notification inside the concatenation of all payloads.
+
+    Args:
+        lengths: Payload length of each notification, in order.
+        offset: Bytes already buffered before the first payload (a partial frame).
+    """
+    return np.cumsum(np.asarray(lengths, dtype=np.int64)) + offset
+
+
+def completing_notification(ends: np.ndarray, last_byte_pos: np.ndarray | int) -> np.ndarray:
+    """Index of the notification that delivered byte ``last_byte_pos`` (completing a frame)."""
+    return np.searchsorted(ends, last_byte_pos, side="right")
+
+
+def unwrap_counter(values: np.ndarray, bits: int, last_unwrapped: int | None) -> np.ndarray:
+    """Unwrap a free-running ``bits``-bit counter into a monotonic int64 sequence.
+
+    Each step is taken modulo ``2**bits`` (so a wrap from ``0xFFFFFFFF`` to ``0`` is +1), which
+    assumes consecutive readings are less than half a wrap apart -- true for every counter we
+    decode (Movesense ms: 24.8 days per half wrap).
+
+    Args:
+        values: Raw counter readings in arrival order.
+        bits: Counter width.
+        last_unwrapped: The unwrapped value of the reading before ``values[0]`` (None at start).
+
+    Returns:
+        Unwrapped int64 values; the first one is ``values[0]`` itself at stream start.
+    """
+    raw = np.asarray(values, dtype=np.int64)
+    if raw.size == 0:
+        return raw
+    modulus = np.int64(1) << bits
+    half = modulus >> 1
+    prev = np.empty_like(raw)
+    if last_unwrapped is None:
+        prev[0] = raw[0]
+        base = raw[0]
+    else:
+        prev[0] = last_unwrapped % modulus
+        base = last_unwrapped
+    prev[1:] = raw[:-1]
+    step = (raw - prev) % modulus
+    # a step of more than half a wrap is a counter that went backwards (reordering), keep the sign
+    step = np.where(step >= half, step - modulus, step)
+    return base + np.cumsum(step)
+
+
+def quantize(values: np.ndarray, lsb_per_unit: float, bits: int = 16) -> np.ndarray:
+    """Round ``values * lsb_per_unit`` to the nearest integer, saturating at a signed ``bits`` range.
+
+    This is what a sensor's ADC does at full scale: values beyond range clip, they do not wrap.
+    """
+    lo = -(1 << (bits - 1))
+    hi = (1 << (bits - 1)) - 1
+    scaled = np.rint(np.asarray(values, dtype=np.float64) * lsb_per_unit)
+    scaled = np.nan_to_num(scaled, nan=0.0, posinf=hi, neginf=lo)
+    return np.clip(scaled, lo, hi).astype(np.int64)
+
+
+def pack_signed_lsb_first(values: np.ndarray, width: int) -> bytes:
+    """Pack integers as consecutive ``width``-bit two's-complement fields, LSB-first.
+
+    Bit ``i`` of the stream is bit ``i % 8`` of byte ``i // 8`` (the Polar SDK's delta-frame
+    convention); the last byte is zero-padded.
+    """
+    v = np.asarray(values, dtype=np.int64).ravel()
+    if width == 0 or v.size == 0:
+        return b""
+    mask = (np.int64(1) << width) - 1
+    u = v & mask
+    bits = ((u[:, None] >> np.arange(width, dtype=np.int64)) & 1).astype(np.uint8).ravel()
+    return np.packbits(bits, bitorder="little").tobytes()
+
+
+def unpack_signed_lsb_first(data: bytes | memoryview, width: int, count: int) -> np.ndarray:
+    """Inverse of `pack_signed_lsb_first`: ``count`` signed ``width``-bit fields (int64)."""
+    if count == 0:
+        return np.zeros(0, dtype=np.int64)
+    if width == 0:
+        return np.zeros(count, dtype=np.int64)
+    raw = np.frombuffer(data, dtype=np.uint8)
+    bits = np.unpackbits(raw, bitorder="little")[: width * count].reshape(count, width).astype(np.int64)
+    u = bits @ (np.int64(1) << np.arange(width, dtype=np.int64))
+    sign = np.int64(1) << (width - 1)
+    return np.where(u & sign, u - (sign << 1), u)
+
+
+def min_signed_width(values: np.ndarray) -> int:
+    """Smallest two's-complement bit width that holds every value (0 for all zeros)."""
+    v = np.asarray(values, dtype=np.int64)
+    if v.size == 0:
+        return 0
+    hi = int(v.max())
+    lo = int(v.min())
+    if hi == 0 and lo == 0:
+        return 0
+    need_hi = hi.bit_length() + 1 if hi > 0 else 1
+    need_lo = (-lo - 1).bit_length() + 1 if lo < 0 else 1
+    return max(need_hi, need_lo)
+
+
+def batch_from_notifications(
+    accel_mps2: np.ndarray,
+    gyro_rads: np.ndarray | None,
+    sensor_time_s: np.ndarray | None,
+    arrival_time_s: np.ndarray,
+    rate_hz: float | None,
+) -> list[ImuBatch]:
+    """One merged `ImuBatch` (with per-sample arrival times) for a bulk ``feed_many`` result."""
+    if accel_mps2.shape[0] == 0:
+        return []
+    arrival = np.ascontiguousarray(arrival_time_s, dtype=np.float64)
+    return [ImuBatch(float(arrival[-1]), accel_mps2, gyro_rads, sensor_time_s, rate_hz, arrival)]
+
+
+def finite_within(values: np.ndarray, limit: float) -> bool:
+    """True when every value is finite and ``|value| <= limit``."""
+    if values.size == 0:
+        return True
+    return bool(np.isfinite(values).all()) and float(np.abs(values).max()) <= limit
+
+
+def is_close_to(value: float, choices: Sequence[float], rel: float = 1e-6) -> float | None:
+    """The element of ``choices`` equal to ``value`` within ``rel``, else None."""
+    for c in choices:
+        if math.isclose(value, c, rel_tol=rel, abs_tol=1e-9):
+            return c
+    return None
+
+
+__all__ = [
+    "Resolution",
+    "batch_from_notifications",
+    "completing_notification",
+    "finite_within",
+    "is_close_to",
+    "min_signed_width",
+    "notification_ends",
+    "pack_signed_lsb_first",
+    "parse_hex",
+    "quantize",
+    "unpack_signed_lsb_first",
+    "unwrap_counter",
+]
+
+
+class Resolution(NamedTuple):
+    """Quantisation step of one stream configuration: what "within one LSB" means in SI units.
+
+    Attributes:
+        accel_mps2: One accelerometer LSB (m/s^2).
+        gyro_rads: One gyro LSB (rad/s), or 0 without gyro.
+        time_s: Resolution of reconstructed sensor time (s), or 0 when the sensor has no clock.
+    """
+
+    accel_mps2: float
+    gyro_rads: float
+    time_s: float
