@@ -88,10 +88,16 @@ class SetEnded:
 
 @dataclass(frozen=True, slots=True)
 class TracePoints:
-    """A chunk of the live velocity trace (decimated by the pipeline), on the session time axis."""
+    """A chunk of the live velocity trace (decimated by the pipeline), on the session time axis.
+
+    ``received_s`` is when the newest packet behind these points reached the host, on the
+    bridge's performance clock; the bridge turns it into the link panel's latency figure
+    (host receive -> screen). None for replayed data, whose packets were received long ago.
+    """
 
     t_s: np.ndarray
     velocity_mps: np.ndarray
+    received_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +182,54 @@ class LiftInfo:
     extra: Mapping[str, object] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class SensorChoice:
+    """One entry of the sensor picker.
+
+    Attributes:
+        label: What the picker shows.
+        kind: ``virtual`` (a simulated sensor on the in-process BLE stack) or ``ble``.
+        protocol: Protocol registry name (``witmotion``).
+        identifier: BLE address or name (empty for virtual sensors).
+        rssi_dbm: Signal strength seen while scanning.
+    """
+
+    label: str
+    kind: str
+    protocol: str
+    identifier: str = ""
+    rssi_dbm: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SensorList:
+    """The sensor picker's entries (after a scan)."""
+
+    choices: tuple[SensorChoice, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    """One previous set as the history table shows it."""
+
+    date: str
+    exercise: str
+    load_kg: float | None
+    reps: int
+    best_mps: float | None
+    velocity_loss_pct: float | None
+    rir: float | None
+    set_key: object = None  # whatever the history database uses to find the set again
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRows:
+    """Previous sets from the history database; ``message`` explains an empty list."""
+
+    rows: tuple[HistoryRow, ...]
+    message: str = ""
+
+
 UiMessage = (
     RepUpdate
     | RepRetracted
@@ -190,6 +244,8 @@ UiMessage = (
     | Notice
     | SessionFinished
     | LiftInfo
+    | SensorList
+    | HistoryRows
 )
 
 
@@ -250,6 +306,8 @@ __all__ = [
     "CONN_STATES",
     "ConnectionState",
     "FailedAttemptUpdate",
+    "HistoryRow",
+    "HistoryRows",
     "LiftInfo",
     "LinkHealth",
     "Notice",
@@ -257,6 +315,8 @@ __all__ = [
     "RepRetracted",
     "RepUpdate",
     "ReplayProgress",
+    "SensorChoice",
+    "SensorList",
     "SessionFinished",
     "SetEnded",
     "SetStarted",

@@ -44,6 +44,12 @@ DIRTY_NOTICE = "notice"
 DIRTY_CONNECTION = "connection"
 DIRTY_FINISHED = "finished"
 DIRTY_LIFT = "lift"
+DIRTY_HISTORY = "history"
+DIRTY_SCAN = "scan"
+DIRTY_KEYS = (
+    DIRTY_SET, DIRTY_SETS, DIRTY_TRACE, DIRTY_LINK, DIRTY_PROGRESS, DIRTY_RECORDING, DIRTY_NOTICE,
+    DIRTY_CONNECTION, DIRTY_FINISHED, DIRTY_LIFT, DIRTY_HISTORY, DIRTY_SCAN,
+)
 
 
 class RingBuffer:
@@ -356,6 +362,9 @@ class DashboardModel:
         self.notices: deque[m.Notice] = deque(maxlen=max_notices)
         self.finished: m.SessionFinished | None = None
         self.lift: m.LiftInfo | None = None
+        self.history: list[m.HistoryRow] = []
+        self.history_message = ""
+        self.sensor_choices: list[m.SensorChoice] = []
         self.dirty: set[str] = set()
         #: Messages applied, by type name (tests and the latency readout use it).
         self.counts: dict[str, int] = {}
@@ -475,6 +484,12 @@ class DashboardModel:
         elif isinstance(msg, m.LiftInfo):
             self.lift = msg
             self.dirty.add(DIRTY_LIFT)
+        elif isinstance(msg, m.HistoryRows):
+            self.history, self.history_message = list(msg.rows), msg.message
+            self.dirty.add(DIRTY_HISTORY)
+        elif isinstance(msg, m.SensorList):
+            self.sensor_choices = list(msg.choices)
+            self.dirty.add(DIRTY_SCAN)
         else:  # pragma: no cover - a new message type without a branch is a bug
             raise TypeError(f"unknown UI message {msg!r}")
 
