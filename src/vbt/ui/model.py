@@ -315,9 +315,11 @@ def reps_left(rep: RepResult) -> int | None:
 
 
 def rir_text(rep: RepResult) -> str:
-    """``"RIR 2 (1-3)"``; ``""`` when the tracker had too little evidence."""
+    """``"RIR 2 (1-3)"``; ``"RIR 6+"`` with only a lower bound; ``""`` with no evidence at all."""
     n = reps_left(rep)
     if n is None:
+        if rep.rir_interval is not None and math.isfinite(rep.rir_interval[0]):
+            return f"RIR {max(0, math.floor(rep.rir_interval[0] + 0.5))}+"
         return ""
     if rep.rir_interval is None:
         return f"RIR {n}"
@@ -331,6 +333,8 @@ def forecast_text(rep: RepResult | None) -> str:
         return "waiting for the first rep"
     n = reps_left(rep)
     if n is None:
+        if rep.rir_interval is not None and math.isfinite(rep.rir_interval[0]):
+            return f"at least {reps_word(max(0, math.floor(rep.rir_interval[0] + 0.5)))} left"
         return "reps left: needs a few more reps"
     return f"about {reps_word(n)} left"
 
