@@ -200,7 +200,11 @@ class SessionRow:
 
 @dataclass(frozen=True, slots=True)
 class SetRow:
-    """A set with the summary of its latest analysis."""
+    """A set with the summary of its latest analysis.
+
+    ``to_failure`` is the user's mark when there is one, else True when the latest analysis saw a
+    failed attempt after the last rep, else None (unknown).
+    """
 
     id: int
     session_id: int
@@ -241,7 +245,8 @@ class HistoryDb:
 
     Args:
         path: Database file; None for the per-user standard location (`default_db_path`).
-        busy_timeout_s: How long a write waits for another process's lock.
+        busy_timeout_s: How long a write waits for another process's lock (default
+            `DEFAULT_BUSY_TIMEOUT_S`).
         create: Create the file (and its folder) when missing; otherwise a missing file raises
             `HistoryDbError`.
         now: Wall-clock source for ``created_at`` stamps (ISO-8601 strings; injectable for tests).
@@ -256,12 +261,12 @@ class HistoryDb:
         self,
         path: str | Path | None = None,
         *,
-        busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
+        busy_timeout_s: float | None = None,
         create: bool = True,
         now: Callable[[], str] = _utc_now,
     ) -> None:
         self.path = Path(path).expanduser() if path is not None else default_db_path()
-        self.busy_timeout_s = float(busy_timeout_s)
+        self.busy_timeout_s = float(DEFAULT_BUSY_TIMEOUT_S if busy_timeout_s is None else busy_timeout_s)
         self._now = now
         if self.path.is_dir():
             raise HistoryDbError(self.path, "is a directory", "give a file path to --db")
@@ -437,6 +442,24 @@ class HistoryDb:
             return None
         cur = self._conn.execute("INSERT INTO athletes (name, created_at) VALUES (?, ?)", (name, self._now()))
         return int(cur.lastrowid)
+
+    def resolve_athlete(self, name: str | None) -> str:
+        """The athlete a command means: ``name``, else the stored default, else the only one there is.
+
+        Raises:
+            UsageError: no name given and several athletes are stored (lists them).
+        """
+        if name is not None:
+            return _clean_name(name)
+        stored = self.get_setting("athlete")
+        if stored:
+            return str(stored)
+        known = self.athletes()
+        if len(known) == 1:
+            return known[0]
+        if not known:
+            return DEFAULT_ATHLETE
+        raise UsageError("--athlete", "", "several athletes are stored, name one of: " + ", ".join(known))
 
     def add_athlete(self, name: str) -> int:
         """Create ``name`` if needed; returns its id."""
@@ -653,11 +676,14 @@ class HistoryDb:
             sres = latest.set_result if latest else None
             excluded = self.excluded_rep_indices(int(r[0]), sres) if sres else frozenset()
             counted = [x for x in sres.reps if x.index not in excluded] if sres else []
+            to_failure = None if r[10] is None else bool(r[10])
+            if to_failure is None and counted and any(f.start_s >= counted[-1].end_s for f in sres.failed_attempts):
+                to_failure = True  # a failed attempt after the last rep shows it; the user can unmark it
             out.append(
                 SetRow(
                     id=int(r[0]), session_id=int(r[1]), athlete=r[2], set_index=int(r[3]), exercise=r[4],
                     load_kg=r[5], start_s=float(r[6]), end_s=float(r[7]), performed_at=_plus_seconds(r[8], r[6]),
-                    recording_path=r[9], to_failure=None if r[10] is None else bool(r[10]), n_analyses=int(r[11]),
+                    recording_path=r[9], to_failure=to_failure, n_analyses=int(r[11]),
                     algorithm_version=latest.algorithm_version if latest else None, n_reps=len(counted),
                     velocity_loss_pct=sres.velocity_loss_pct if sres else None,
                     rir_estimate=sres.rir_estimate if sres else None,
@@ -732,16 +758,13 @@ class HistoryDb:
             reps = [r for r in sres.reps if r.index not in excluded]
             if not reps:
                 continue
-            to_failure = row.to_failure
-            if to_failure is None:
-                to_failure = any(f.start_s >= reps[-1].end_s for f in sres.failed_attempts)
             out.append(
                 SetRecord(
                     exercise=name,
                     velocities_mps=tuple(float(r.mean_velocity_mps) for r in reps),
                     qualities=tuple(float(r.quality) for r in reps),
                     load_kg=row.load_kg,
-                    to_failure=bool(to_failure),
+                    to_failure=bool(row.to_failure),
                     performed_at=row.performed_at,
                     set_id=row.id,
                 )
