@@ -53,6 +53,11 @@ class FakeClock:
     Args:
         start_s: Initial reading of ``monotonic()``.
         settle_rounds: Event-loop turns to let ready tasks run before jumping time forward.
+        until_idle: Also wait until the loop has nothing else ready to run before jumping
+            (checked through the loop's ready queue where the loop exposes one). Use it when
+            tasks exchange many call_soon hops that must finish "instantly" in clock time,
+            e.g. the in-process bumble Bluetooth stack (vbt.ble): with a fixed number of
+            settle rounds, time would jump in the middle of a GATT exchange.
 
     Concurrent sleepers wake in deadline order, as they would in real time, only without
     waiting: when every task is blocked, time jumps to the earliest deadline (the "autojump"
@@ -61,9 +66,10 @@ class FakeClock:
     ``asyncio.wait_for`` still use the loop's real time.
     """
 
-    def __init__(self, start_s: float = 0.0, settle_rounds: int = 8) -> None:
+    def __init__(self, start_s: float = 0.0, settle_rounds: int = 8, *, until_idle: bool = False) -> None:
         self._now_s = float(start_s)
         self._settle_rounds = settle_rounds
+        self._until_idle = until_idle
         self._waiters: list[tuple[float, int, asyncio.Future[None]]] = []
         self._seq = 0
         self._jump_scheduled = False
@@ -101,6 +107,9 @@ class FakeClock:
     def _jump(self, loop: asyncio.AbstractEventLoop, rounds_left: int) -> None:
         if rounds_left > 0:
             loop.call_soon(self._jump, loop, rounds_left - 1)
+            return
+        if self._until_idle and getattr(loop, "_ready", None):  # others still runnable: not idle
+            loop.call_soon(self._jump, loop, 0)
             return
         self._jump_scheduled = False
         while self._waiters and self._waiters[0][2].done():  # cancelled sleepers
