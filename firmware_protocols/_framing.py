@@ -180,6 +180,8 @@ __all__ = [
     "Resolution",
     "batch_from_notifications",
     "completing_notification",
+    "decode_delta_frames",
+    "encode_delta_frame",
     "finite_within",
     "is_close_to",
     "min_signed_width",
@@ -190,6 +192,67 @@ __all__ = [
     "unpack_signed_lsb_first",
     "unwrap_counter",
 ]
+
+
+def decode_delta_frames(content: bytes | memoryview, channels: int, resolution_bits: int,
+                        max_samples: int = 4096) -> np.ndarray | None:
+    """Polar PMD delta ("compressed") payload -> ``(n, channels)`` int64 samples, or None if malformed.
+
+    Layout (polar-ble-sdk ``BlePMDClient.parseDeltaFramesAll``): a reference sample of
+    ``channels`` little-endian signed values of ceil(resolution/8) bytes each, then blocks
+    ``[delta_bit_width u8][sample_count u8][ceil(width*count*channels/8) bytes]`` whose
+    ``width``-bit two's-complement deltas are read LSB-first; sample[n] = sample[n-1] + delta.
+
+    Stricter than the SDK on purpose: a payload that does not end exactly at a block boundary,
+    a block with width 0 or wider than 32 bits, or more than ``max_samples`` samples is
+    malformed (truncated or corrupt); the SDK would silently decode part of it and then
+    misplace the frame's timestamp.
+    """
+    ref_bytes = (resolution_bits + 7) // 8
+    off = channels * ref_bytes
+    if len(content) < off:
+        return None
+    ref = np.array(
+        [int.from_bytes(bytes(content[i * ref_bytes : (i + 1) * ref_bytes]), "little", signed=True)
+         for i in range(channels)],
+        dtype=np.int64,
+    )
+    parts = [ref[None, :]]
+    total = 1
+    end = len(content)
+    while off < end:
+        if off + 2 > end:
+            return None
+        width = content[off]
+        count = content[off + 1]
+        off += 2
+        nbytes = (width * count * channels + 7) // 8
+        if width == 0 or width > 32 or count == 0 or off + nbytes > end:
+            return None
+        total += count
+        if total > max_samples:
+            return None
+        deltas = unpack_signed_lsb_first(content[off : off + nbytes], width, count * channels)
+        parts.append(deltas.reshape(count, channels))
+        off += nbytes
+    stacked = np.concatenate(parts)
+    return np.cumsum(stacked, axis=0)
+
+
+def encode_delta_frame(samples: np.ndarray, resolution_bits: int, max_block: int = 255) -> bytes:
+    """Inverse of `decode_delta_frames`: reference sample + minimal-width delta blocks."""
+    s = np.asarray(samples, dtype=np.int64)
+    ref_bytes = (resolution_bits + 7) // 8
+    out = bytearray()
+    for v in s[0].tolist():
+        out += int(v).to_bytes(ref_bytes, "little", signed=True)
+    deltas = np.diff(s, axis=0)
+    for start in range(0, deltas.shape[0], max_block):
+        block = deltas[start : start + max_block]
+        width = max(1, min_signed_width(block))
+        out += bytes((width, block.shape[0]))
+        out += pack_signed_lsb_first(block.ravel(), width)
+    return bytes(out)
 
 
 class Resolution(NamedTuple):

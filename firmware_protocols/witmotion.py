@@ -685,6 +685,11 @@ class WitMotion(SensorProtocol):
         return Resolution(ACCEL_MPS2_PER_LSB, GYRO_RADS_PER_LSB if config.gyro_range_dps else 0.0, 0.0)
 
     @classmethod
+    def limits(cls, config: StreamConfig) -> tuple[float, float]:
+        """Largest |accel| (m/s^2) and |gyro| (rad/s) a frame can carry: the i16 full scale."""
+        return 32768 * ACCEL_MPS2_PER_LSB, 32768 * GYRO_RADS_PER_LSB
+
+    @classmethod
     def _write_reg(cls, register: int, value: int, what: str) -> list[Write]:
         return [
             Write(WRITE_UUID, UNLOCK, True, SDK_WRITE_DELAY_S, "unlock register writes"),

@@ -84,17 +84,24 @@ def same_samples(a: ImuBatch | None, b: ImuBatch | None, *, host_times: bool = T
 
 
 def assert_possible(protocol: type[SensorProtocol], config: StreamConfig, batches: list[ImuBatch]) -> None:
-    """Every emitted value is finite and within full scale (+1 LSB); sensor time increases."""
+    """Every emitted value is finite and within the sensor's full scale; sensor time increases.
+
+    ``protocol.limits(config)`` is the largest magnitude the chip can report at that setting
+    (the nominal range, or its binary full scale, e.g. 8.192 g for a "+/-8 g" setting); it must
+    not be far above the nominal range.
+    """
     acc_fs, gyro_fs = full_scale(config)
-    res = protocol.resolution(config)  # type: ignore[attr-defined]
+    acc_lim, gyro_lim = protocol.limits(config)  # type: ignore[attr-defined]
+    assert acc_fs <= acc_lim <= 1.2 * acc_fs
     last_t = -math.inf
     for b in batches:
         assert np.isfinite(b.accel_mps2).all()
-        assert np.abs(b.accel_mps2).max(initial=0.0) <= acc_fs + res.accel_mps2 + 1e-9
+        assert np.abs(b.accel_mps2).max(initial=0.0) <= acc_lim + 1e-9
         if b.gyro_rads is not None:
             assert gyro_fs is not None
+            assert gyro_fs <= gyro_lim <= 1.2 * gyro_fs
             assert np.isfinite(b.gyro_rads).all()
-            assert np.abs(b.gyro_rads).max(initial=0.0) <= gyro_fs + res.gyro_rads + 1e-9
+            assert np.abs(b.gyro_rads).max(initial=0.0) <= gyro_lim + 1e-9
         if b.sensor_time_s is not None:
             st = b.sensor_time_s
             assert np.isfinite(st).all()

@@ -246,9 +246,9 @@ def test_virtual_device_follows_start_and_stop_writes(protocol):
     assert vd.config.rate_hz == config.rate_hz
     assert vd.config.accel_range_g == config.accel_range_g
     assert vd.config.gyro_range_dps == config.gyro_range_dps
-    acc, gyro, t = make_samples(config, 50, rng, extremes=False)
+    acc, gyro, t = make_samples(config, 300, rng, extremes=False)
     got = merged(feed_all(dec, vd.encode(acc, gyro, t)))
-    assert got is not None and len(got) >= 40
+    assert got is not None and len(got) >= 200  # packing sensors hold back a partly filled packet
     res = protocol.resolution(config)
     assert np.abs(got.accel_mps2 - acc[: len(got)]).max() <= res.accel_mps2 * 1.0001 + 1e-9
     for w in protocol.stop_writes(config):
