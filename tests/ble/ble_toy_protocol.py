@@ -8,7 +8,8 @@ Polar/MetaWear packing) and a sample counter (a sensor clock, so drops are detec
 Wire format (little-endian):
 * control point FFF2 write ``01 <rate u16>`` -> start at rate (Hz); reply indication
   ``F0 01 00``; ``02`` -> stop, reply ``F0 02 00``; anything else -> reply ``F0 xx 01``.
-* data FFF1 notification: two samples, each ``<counter u16> <ax ay az i16, mg>``.
+* data FFF1 notification: two samples, each ``<counter u16> <ax ay az i16, mg>``, then one
+  byte: XOR of all the previous bytes (so corruption is detectable).
 """
 
 from __future__ import annotations
@@ -42,6 +43,13 @@ SAMPLES_PER_NOTIFICATION = 2
 _SAMPLE = struct.Struct("<H3h")
 
 
+def _xor(data: bytes) -> int:
+    value = 0
+    for b in data:
+        value ^= b
+    return value
+
+
 class ToyDecoder(Decoder):
     protocol_name = "toy"
 
@@ -63,8 +71,11 @@ class ToyDecoder(Decoder):
         if uuid != DATA:
             self.stats.unknown += 1
             return []
-        if len(payload) != _SAMPLE.size * SAMPLES_PER_NOTIFICATION:
+        if len(payload) != _SAMPLE.size * SAMPLES_PER_NOTIFICATION + 1:
             self._problem("bad_frames", f"length {len(payload)}", nbytes=len(payload), data=payload)
+            return []
+        if _xor(payload[:-1]) != payload[-1]:
+            self._problem("bad_frames", "checksum", nbytes=len(payload), data=payload)
             return []
         counters, acc = [], []
         for k in range(SAMPLES_PER_NOTIFICATION):
@@ -100,7 +111,8 @@ class ToyEncoder(Encoder):
             counter = int(round(sensor_time_s[i] * self.config.rate_hz)) % 65536
             self._buffer.append(_SAMPLE.pack(counter, *mg[i]))
             if len(self._buffer) == SAMPLES_PER_NOTIFICATION:
-                out.append(EncodedNotification(DATA, b"".join(self._buffer), i))
+                body = b"".join(self._buffer)
+                out.append(EncodedNotification(DATA, body + bytes([_xor(body)]), i))
                 self._buffer = []
         return out
 
