@@ -118,10 +118,10 @@ def test_fraction_from_velocity_inverts_group_line(name):
     assert e.fraction_1rm_from_velocity(0.0) == 1.0
 
 
-def test_reps_to_failure_brzycki():
+def test_reps_to_failure_mean_of_brzycki_and_epley():
     assert reps_to_failure(1.0) == pytest.approx(1.0)
-    assert reps_to_failure(0.6) == pytest.approx(15.4)
-    assert reps_to_failure(0.8) == pytest.approx(8.2)
+    assert reps_to_failure(0.6) == pytest.approx((15.4 + 21.0) / 2)
+    assert reps_to_failure(0.8) == pytest.approx((8.2 + 8.5) / 2)
     assert reps_to_failure(1.1) == 1.0  # never below one rep
     assert reps_to_failure(0.7) > reps_to_failure(0.75) > reps_to_failure(0.9)
 

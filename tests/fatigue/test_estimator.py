@@ -57,7 +57,7 @@ def test_same_velocity_loss_means_different_rir_at_different_loads(model_set):
         target = 0.75 * v1
         k = int(np.argmax(v <= target)) + 1
         reps = list(v[: k - 1]) + [target]
-        results[frac] = (RirEstimator(e).estimate(obs(reps)).rir, n_total - k)
+        results[frac] = (RirEstimator(e).estimate(obs(reps)).mean, n_total - k)
     assert results[0.6][0] > results[0.9][0] + 2
     for est, true in results.values():
         assert est == pytest.approx(true, abs=2.0)

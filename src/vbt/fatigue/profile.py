@@ -41,7 +41,6 @@ from vbt.fatigue.estimator import (
     Priors,
     gamma_prior,
     log_marginal_likelihood,
-    posterior_mvt,
     rep_sigma_mps,
 )
 
@@ -306,19 +305,16 @@ def fit_profile(
         sig = rep_sigma_mps(v[ok], q[ok], cv, settings)
         n_total = len(v)
         v_ref = s.reference_velocity() or float(v[ok][0])
-        # vague MVT prior: let this set speak for itself; curvature weights from this set alone
+        # Curvature: how well each curve explains the whole set (vague MVT prior, N known).
         lik = log_marginal_likelihood(
             v[ok], sig, pos, np.array([n_total]), gammas,
             mvt_mps=entry.mvt.value, mvt_sd_mps=0.5, v1_mps=v_ref, v1_sd_mps=settings.v1_prior_sd_mps,
         )[:, 0]
         log_g = log_g + lik
-        w = np.exp(lik - lik.max())
-        w /= w.sum()
-        ms = [posterior_mvt(v[ok], sig, pos, n_total, g, mvt_mps=entry.mvt.value, mvt_sd_mps=0.5,
-                            v1_mps=v_ref, v1_sd_mps=settings.v1_prior_sd_mps) for g in gammas]
-        mean = float(sum(wi * m for wi, (m, _) in zip(w, ms, strict=True)))
-        var = float(sum(wi * (sd * sd + (m - mean) ** 2) for wi, (m, sd) in zip(w, ms, strict=True)))
-        set_mvts.append((mean, math.sqrt(var)))
+        # MVT: the velocity of the last rep itself (the curve family may not reach a sudden last-rep
+        # drop, so its end point would be biased high); an untrusted last rep cannot tell it.
+        if ok[-1] and q[-1] >= TRUSTED_QUALITY:
+            set_mvts.append((float(v[-1]), float(sig[-1])))
 
     mvt_mean, mvt_var = entry.mvt.value, entry.mvt.sd**2
     within = within_mvt_sd(entry.mvt.value)

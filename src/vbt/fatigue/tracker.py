@@ -15,9 +15,12 @@ baseline after the lifter has already seen their losses).
 Flags (`vbt.pipeline.results`):
 
 * ``continue``: estimated more than ``target_rir`` reps in reserve;
-* ``stop``: the target zone is reached -- P(RIR <= target_rir) >= 0.5 under the estimator's
-  posterior (`vbt.fatigue.estimator`), or, with a fixed velocity-loss cut-off chosen by the
-  lifter, the velocity loss of a trustworthy rep reaches it. Once a set says ``stop`` it never
+* ``stop``: the target zone is reached. Under the estimator's posterior
+  (`vbt.fatigue.estimator`) waiting is a miss if this was the last rep in the zone (RIR <= 1)
+  and stopping is early if RIR > target_rir; the flag fires when
+  ``3 * P(RIR <= 1) >= P(RIR > target_rir)`` (a late flag counts three times an early one,
+  `EstimatorSettings.stop_cost_ratio`). With a fixed velocity-loss cut-off chosen by the
+  lifter, it fires instead when the velocity loss of a trustworthy rep reaches the cut-off. Once a set says ``stop`` it never
   goes back to ``continue`` (velocity only recovers by noise within a set);
 * ``failure``: estimated 0 reps in reserve (P(RIR = 0) >= 0.5), or a failed attempt followed
   the last rep. The failed attempt is the one piece of hindsight: it proves the rep before it was
@@ -303,7 +306,7 @@ class FatigueTracker:
             if trusted and rep.velocity_loss_pct is not None and rep.velocity_loss_pct >= self.vl_cutoff_pct:
                 return FLAG_STOP
             return FLAG_CONTINUE
-        if est.probabilities and est.prob_at_most(self.target_rir) >= st.stop_probability:
+        if est.should_stop(self.target_rir, st.stop_cost_ratio):
             return FLAG_STOP
         return FLAG_CONTINUE
 

@@ -1,0 +1,351 @@
+"""Fatigue benchmark: does the stop flag come at 1-2 reps in reserve, and how good is the RIR estimate?
+
+Builds a fresh simulated corpus (`vbt.sim`): athletes drawn from the simulator's population,
+each with one lift (squat, bench, deadlift, OHP, row), three earlier sets taken to failure (the
+personalisation history) and four evaluation sets at 60-90 %1RM on two days (two sets per day,
+2.5-4 min rest, so later sets start fatigued), stopped by the simulated lifter at failure (with a
+failed attempt) or at a true RIR of 1, 2, 3 or 4. The simulator's true RIR after every rep is the
+answer key.
+
+Two measurement modes:
+
+``--rep-level`` (fast)
+    The simulator's true per-rep MCVs plus measurement error like the pipeline's: a per-set scale
+    error (SD 2 %), per-rep noise (SD 0.02 m/s), and 5 % low-quality reps (quality 0.3-0.7, SD
+    0.06 m/s).
+full chain (default)
+    Every set is rendered to IMU samples by the simulator (sensor and link faults "typical") and
+    analysed by `vbt.analysis.analyze_path`, the same path as `vbt analyze`; detected reps are
+    matched to the labels by time. Failed attempts come from the pipeline's own detection.
+
+For every evaluation set the `FatigueTracker` runs twice: with population priors only, and
+personalised from the athlete's three earlier sets to failure (`vbt.fatigue.profile`). It
+prints:
+
+* of the sets that reach RIR <= 2: the share whose first ``stop`` (or ``failure``) flag came
+  exactly at true RIR 1-2 (target >= 80 %), too early at RIR >= 3 (target <= 15 %), too late
+  (RIR 0) or never (target <= 5 %);
+* of the sets stopped at RIR >= 4: the share wrongly flagged (target <= 10 %);
+* per-rep RIR mean absolute error (published estimates, and the posterior median on every rep),
+  bias and SD of the error, 80 %-interval coverage -- population vs personalised -- next to
+  human RIR calls (0.65 +/- 0.78 reps, Refalo 2024) and published velocity models (SD 2-4 reps,
+  Lawson 2025).
+
+Usage::
+
+    python benchmarks/fatigue.py --rep-level          # ~20 s
+    python benchmarks/fatigue.py                       # full chain, several minutes
+    python benchmarks/fatigue.py --athletes 20 --quick # smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from vbt.fatigue.catalogue import lookup
+from vbt.fatigue.profile import SetRecord, fit_profile
+from vbt.fatigue.tracker import FatigueTracker
+from vbt.pipeline.results import FLAG_CONTINUE, FailedAttempt, RepResult, SetResult
+
+EXERCISES = ("squat", "bench", "deadlift", "ohp", "row")
+#: Evaluation stopping rules and their weights: None = to failure (with a failed attempt).
+STOP_RULES: tuple[tuple[int | None, float], ...] = ((None, 0.3), (1, 0.175), (2, 0.175), (3, 0.175), (4, 0.175))
+
+
+@dataclass
+class SimSet:
+    """One simulated set: what happened (labels) and what the chain measured."""
+
+    athlete_id: str
+    exercise: str
+    load_kg: float
+    load_pct: float
+    stop_rule: int | None  # None: to failure
+    true_rir: list[int]  # per measured rep (matched to labels), None entries removed
+    result: SetResult  # measured reps (and failed attempts)
+    history: bool = False
+
+
+@dataclass
+class Outcome:
+    """Per-set evaluation of one tracker configuration."""
+
+    first_flag_rir: int | None  # true RIR at the first non-continue flag (None: never)
+    final_rir: int
+    stop_rule: int | None
+    exercise: str
+    errors: list[float] = field(default_factory=list)  # published estimates
+    errors_all: list[float] = field(default_factory=list)  # posterior median, every rep
+    near_errors: list[float] = field(default_factory=list)  # published, true RIR <= 4
+    covered: list[bool] = field(default_factory=list)
+    reps: int = 0
+
+
+# --------------------------------------------------------------------------- corpus
+
+
+def _sim():
+    try:
+        from vbt.sim import athlete as sim_athlete
+    except ImportError as err:  # pragma: no cover - only while the simulator is being built
+        raise SystemExit(f"vbt.sim is not available yet ({err}); the benchmark needs the simulator") from err
+    return sim_athlete
+
+
+def _round_load(x: float) -> float:
+    return max(20.0, 2.5 * round(x / 2.5))
+
+
+def plan_corpus(n_athletes: int, seed: int) -> list[dict]:
+    """The athletes and their sets: (athlete, exercise, history loads, evaluation days)."""
+    sa = _sim()
+    rng = np.random.default_rng([seed, 1])
+    rules = [r for r, _ in STOP_RULES]
+    weights = np.array([w for _, w in STOP_RULES])
+    plans = []
+    for i in range(n_athletes):
+        athlete = sa.Athlete.random(np.random.default_rng([seed, 2, i]), athlete_id=f"bench-{seed}-{i}")
+        exercise = EXERCISES[i % len(EXERCISES)]
+        one_rm = athlete.profile(exercise).one_rm_kg
+        history = [_round_load(one_rm * f) for f in rng.uniform(0.65, 0.85, 3)]
+        days = []
+        for _ in range(2):
+            day = []
+            for _ in range(2):
+                rule = rules[int(rng.choice(len(rules), p=weights / weights.sum()))]
+                day.append((_round_load(one_rm * rng.uniform(0.60, 0.90)), rule, float(rng.uniform(150, 240))))
+            days.append(day)
+        plans.append({"athlete": athlete, "exercise": exercise, "history": history, "days": days, "index": i})
+    return plans
+
+
+def _rep_level_result(outcome, rng: np.random.Generator, set_index: int) -> tuple[SetResult, list[int]]:
+    """Measured reps from the simulator's true MCVs plus pipeline-like measurement error."""
+    gain = 1.0 + rng.normal(0.0, 0.02)
+    reps, rirs = [], []
+    t = 10.0
+    for r in outcome.reps:
+        low = rng.random() < 0.05
+        q = float(rng.uniform(0.3, 0.7)) if low else float(rng.uniform(0.8, 1.0))
+        v = r.mcv_mps * gain + rng.normal(0.0, 0.06 if low else 0.02)
+        dur = r.rom_m / max(r.mcv_mps, 0.05)
+        reps.append(RepResult(index=len(reps) + 1, start_s=t, end_s=t + dur, mean_velocity_mps=float(max(v, 0.02)),
+                              mean_propulsive_velocity_mps=float(v), peak_velocity_mps=float(1.7 * v), rom_m=r.rom_m,
+                              duration_s=dur, time_to_peak_s=0.4 * dur, quality=q))
+        rirs.append(int(r.rir))
+        t += dur + r.eccentric_s + r.turnaround_pause_s + r.rest_pause_s + 0.5
+    failed = [FailedAttempt(t + 1.0, t + 3.0, 0.2)] if outcome.failed is not None else []
+    return SetResult(index=set_index, start_s=8.0, end_s=t + 4.0, reps=reps, failed_attempts=failed), rirs
+
+
+def build_rep_level(plans: list[dict], seed: int) -> list[SimSet]:
+    sa = _sim()
+    out: list[SimSet] = []
+    for plan in plans:
+        athlete, ex, i = plan["athlete"], plan["exercise"], plan["index"]
+        rng = np.random.default_rng([seed, 3, i])
+        one_rm = athlete.profile(ex).one_rm_kg
+        for load in plan["history"]:
+            day = sa.DayState.random(rng)
+            o = sa.plan_set(athlete, day, ex, load, rng, to_failure=True, failed_attempt=True)
+            res, rirs = _rep_level_result(o, rng, 1)
+            out.append(SimSet(athlete.athlete_id, ex, load, 100 * load / one_rm, None, rirs, res, history=True))
+        for day_plan in plan["days"]:
+            day = sa.DayState.random(rng)
+            for k, (load, rule, rest_s) in enumerate(day_plan):
+                if k:
+                    day.rest(athlete, rest_s)
+                if rule is None:
+                    o = sa.plan_set(athlete, day, ex, load, rng, to_failure=True, failed_attempt=True)
+                else:
+                    o = sa.plan_set(athlete, day, ex, load, rng, stop_rir=rule)
+                if not o.reps:
+                    continue
+                res, rirs = _rep_level_result(o, rng, k + 1)
+                out.append(SimSet(athlete.athlete_id, ex, load, 100 * load / one_rm, rule, rirs, res))
+    return out
+
+
+def build_full_chain(plans: list[dict], seed: int, workdir: str) -> list[SimSet]:
+    """Render every set to a recording with the simulator and analyse it with the real pipeline."""
+    from benchmarks_fatigue_chain import build  # type: ignore[import-not-found]  # noqa: F401
+
+    raise SystemExit("full-chain mode needs vbt.sim.simulate and vbt.analysis.analyze_path")
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def evaluate(sets: Sequence[SimSet], *, personalised: bool, target_rir: int = 2) -> list[Outcome]:
+    by_athlete: dict[str, list[SimSet]] = defaultdict(list)
+    for s in sets:
+        by_athlete[s.athlete_id].append(s)
+    outcomes = []
+    for group in by_athlete.values():
+        history = [s for s in group if s.history]
+        ex = group[0].exercise
+        entry = lookup(ex)
+        profile = None
+        if personalised:
+            records = [
+                SetRecord(ex, tuple(r.mean_velocity_mps for r in s.result.reps),
+                          tuple(r.quality for r in s.result.reps), load_kg=s.load_kg, to_failure=True)
+                for s in history if s.result.reps
+            ]
+            profile = fit_profile(entry, records)
+        for s in group:
+            if s.history:
+                continue
+            outcomes.append(_evaluate_set(s, FatigueTracker(ex, load_kg=s.load_kg, target_rir=target_rir,
+                                                            profile=profile)))
+    return outcomes
+
+
+def _evaluate_set(s: SimSet, tracker: FatigueTracker) -> Outcome:
+    res = s.result
+    tracker.assess(res)
+    first = None
+    o = Outcome(first_flag_rir=None, final_rir=s.true_rir[-1], stop_rule=s.stop_rule, exercise=s.exercise,
+                reps=len(res.reps))
+    for k, (rep, true) in enumerate(zip(res.reps, s.true_rir, strict=True), start=1):
+        if first is None and rep.flag != FLAG_CONTINUE:
+            first = true
+        est = tracker.estimate(res.reps[:k])
+        if est.probabilities:
+            o.errors_all.append(abs(_cmed(est) - true))
+            lo, hi = est.interval
+            o.covered.append(lo <= true <= hi)
+        if rep.rir_estimate is not None and not (k == len(res.reps) and rep.rir_interval == (0.0, 0.0)
+                                                 and res.failed_attempts):
+            err = rep.rir_estimate - true
+            o.errors.append(err)
+            if true <= 4:
+                o.near_errors.append(err)
+    o.first_flag_rir = first
+    return o
+
+
+def _cmed(est) -> float:
+    p = np.asarray(est.probabilities)
+    cdf = np.cumsum(p)
+    r0 = int(np.searchsorted(cdf, 0.5))
+    below = cdf[r0 - 1] if r0 > 0 else 0.0
+    return max(0.0, r0 - 0.5 + (0.5 - below) / max(p[r0], 1e-12))
+
+
+def summarise(outcomes: Sequence[Outcome], target_rir: int = 2) -> dict:
+    reach = [o for o in outcomes if o.final_rir <= target_rir]
+    exact = sum(1 for o in reach if o.first_flag_rir is not None and 1 <= o.first_flag_rir <= target_rir)
+    early = sum(1 for o in reach if o.first_flag_rir is not None and o.first_flag_rir > target_rir)
+    late = sum(1 for o in reach if o.first_flag_rir is None or o.first_flag_rir < 1)
+    far = [o for o in outcomes if o.final_rir >= 4]
+    wrong = sum(1 for o in far if o.first_flag_rir is not None)
+    at3 = [o for o in outcomes if o.final_rir == 3]
+    errs = np.array([e for o in outcomes for e in o.errors])
+    near = np.array([e for o in outcomes for e in o.near_errors])
+    all_errs = np.array([e for o in outcomes for e in o.errors_all])
+    cov = np.array([c for o in outcomes for c in o.covered])
+    n_reps = sum(o.reps for o in outcomes)
+    return {
+        "sets": len(outcomes),
+        "reps": n_reps,
+        "reach_sets": len(reach),
+        "exact_pct": 100 * exact / max(len(reach), 1),
+        "early_pct": 100 * early / max(len(reach), 1),
+        "late_pct": 100 * late / max(len(reach), 1),
+        "far_sets": len(far),
+        "false_flag_pct": 100 * wrong / max(len(far), 1),
+        "rir3_sets": len(at3),
+        "rir3_flagged_pct": 100 * sum(1 for o in at3 if o.first_flag_rir is not None) / max(len(at3), 1),
+        "mae": float(np.mean(np.abs(errs))) if len(errs) else math.nan,
+        "bias": float(np.mean(errs)) if len(errs) else math.nan,
+        "sd": float(np.std(errs)) if len(errs) else math.nan,
+        "published_share_pct": 100 * len(errs) / max(n_reps, 1),
+        "near_mae": float(np.mean(np.abs(near))) if len(near) else math.nan,
+        "near_sd_abs": float(np.std(np.abs(near))) if len(near) else math.nan,
+        "mae_all_reps": float(np.mean(all_errs)) if len(all_errs) else math.nan,
+        "coverage80_pct": 100 * float(np.mean(cov)) if len(cov) else math.nan,
+    }
+
+
+def _by_exercise(outcomes: Sequence[Outcome]) -> dict[str, dict]:
+    groups: dict[str, list[Outcome]] = defaultdict(list)
+    for o in outcomes:
+        groups[o.exercise].append(o)
+    return {ex: summarise(g) for ex, g in sorted(groups.items())}
+
+
+def _print(title: str, s: dict) -> None:
+    ok = lambda cond: "ok " if cond else "MISS"  # noqa: E731
+    print(f"\n== {title} ({s['sets']} sets, {s['reps']} reps)")
+    print(f"sets reaching RIR <= 2: {s['reach_sets']}")
+    print(f"  first stop exactly at RIR 1-2 : {s['exact_pct']:5.1f} %  (target >= 80 %)  {ok(s['exact_pct'] >= 80)}")
+    print(f"  too early (RIR >= 3)          : {s['early_pct']:5.1f} %  (target <= 15 %)  {ok(s['early_pct'] <= 15)}")
+    print(f"  too late (RIR 0) or never     : {s['late_pct']:5.1f} %  (target <=  5 %)  {ok(s['late_pct'] <= 5)}")
+    print(f"sets stopped at RIR >= 4: {s['far_sets']}; wrongly flagged: {s['false_flag_pct']:5.1f} %  "
+          f"(target <= 10 %)  {ok(s['false_flag_pct'] <= 10)}")
+    print(f"(sets stopped at RIR 3: {s['rir3_sets']}, flagged {s['rir3_flagged_pct']:.1f} %: one rep early, by design"
+          " not counted above)")
+    print(f"RIR error per rep (published estimates, {s['published_share_pct']:.0f} % of reps): MAE {s['mae']:.2f}, "
+          f"bias {s['bias']:+.2f}, SD {s['sd']:.2f} reps")
+    print(f"  near failure (true RIR <= 4): MAE {s['near_mae']:.2f} +/- {s['near_sd_abs']:.2f} reps"
+          "   [human calls: 0.65 +/- 0.78]")
+    print(f"  posterior median on every rep: MAE {s['mae_all_reps']:.2f}; 80 % interval covers "
+          f"{s['coverage80_pct']:.0f} % of true RIRs   [published velocity models: SD 2-4 reps]")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--athletes", type=int, default=80, help="simulated athletes (4 evaluation sets each)")
+    ap.add_argument("--seed", type=int, default=20_250_601, help="corpus seed (disjoint from the tests')")
+    ap.add_argument("--rep-level", action="store_true", help="fast mode: simulator MCVs + measurement noise")
+    ap.add_argument("--quick", action="store_true", help="smoke run: 20 athletes")
+    ap.add_argument("--target-rir", type=int, default=2)
+    ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
+    args = ap.parse_args(argv)
+    n = 20 if args.quick else args.athletes
+    t0 = time.perf_counter()
+    plans = plan_corpus(n, args.seed)
+    if args.rep_level:
+        sets = build_rep_level(plans, args.seed)
+        mode = "rep level (simulator MCV + measurement noise)"
+    else:
+        sets = build_full_chain(plans, args.seed, "")
+        mode = "full chain (simulator -> recording -> pipeline -> tracker)"
+    t1 = time.perf_counter()
+    pop = evaluate(sets, personalised=False, target_rir=args.target_rir)
+    per = evaluate(sets, personalised=True, target_rir=args.target_rir)
+    t2 = time.perf_counter()
+    print(f"fatigue benchmark: {mode}; {n} athletes, seed {args.seed}, target {args.target_rir} RIR")
+    print(f"corpus {t1 - t0:.1f} s, evaluation {t2 - t1:.1f} s")
+    s_pop, s_per = summarise(pop, args.target_rir), summarise(per, args.target_rir)
+    _print("population priors", s_pop)
+    _print("personalised after 3 prior sets to failure", s_per)
+    print(f"\npersonalisation: MAE {s_pop['mae']:.2f} -> {s_per['mae']:.2f} reps "
+          f"({'improves' if s_per['mae'] < s_pop['mae'] else 'DOES NOT improve'}); all reps "
+          f"{s_pop['mae_all_reps']:.2f} -> {s_per['mae_all_reps']:.2f}")
+    print("\nby exercise (population | personalised): exact / early / late / false-flag %, MAE")
+    bp, bq = _by_exercise(pop), _by_exercise(per)
+    for ex in bp:
+        a, b = bp[ex], bq[ex]
+        print(f"  {ex:9s} {a['exact_pct']:5.1f} {a['early_pct']:5.1f} {a['late_pct']:5.1f} {a['false_flag_pct']:5.1f} "
+              f"{a['mae']:.2f} | {b['exact_pct']:5.1f} {b['early_pct']:5.1f} {b['late_pct']:5.1f} "
+              f"{b['false_flag_pct']:5.1f} {b['mae']:.2f}")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump({"mode": mode, "population": s_pop, "personalised": s_per,
+                       "by_exercise": {"population": bp, "personalised": bq}}, fh, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
