@@ -92,14 +92,14 @@ def assert_possible(protocol: type[SensorProtocol], config: StreamConfig, batche
     """
     acc_fs, gyro_fs = full_scale(config)
     acc_lim, gyro_lim = protocol.limits(config)  # type: ignore[attr-defined]
-    assert acc_fs <= acc_lim <= 1.2 * acc_fs
+    assert 0.99 * acc_fs <= acc_lim <= 1.2 * acc_fs
     last_t = -math.inf
     for b in batches:
         assert np.isfinite(b.accel_mps2).all()
         assert np.abs(b.accel_mps2).max(initial=0.0) <= acc_lim + 1e-9
         if b.gyro_rads is not None:
             assert gyro_fs is not None
-            assert gyro_fs <= gyro_lim <= 1.2 * gyro_fs
+            assert 0.99 * gyro_fs <= gyro_lim <= 1.2 * gyro_fs
             assert np.isfinite(b.gyro_rads).all()
             assert np.abs(b.gyro_rads).max(initial=0.0) <= gyro_lim + 1e-9
         if b.sensor_time_s is not None:

@@ -162,13 +162,15 @@ def _check_round_trip(protocol, config, rng, n=60):
     assert got is not None, config
     assert len(got) == n, (config, len(got))
     res = protocol.resolution(config)
-    acc_fs = config.accel_range_g * G
+    acc_lim, gyro_lim = protocol.limits(config)
+    # the sensor saturates at its nominal range or at its i16 full scale, whichever is lower
+    acc_fs = min(config.accel_range_g * G, acc_lim)
     want_acc = np.clip(acc, -acc_fs, acc_fs)
     assert np.abs(got.accel_mps2 - want_acc).max() <= res.accel_mps2 * 1.0001 + 1e-9, config
     if config.gyro_range_dps is None:
         assert got.gyro_rads is None
     else:
-        gyro_fs = math.radians(config.gyro_range_dps)
+        gyro_fs = min(math.radians(config.gyro_range_dps), gyro_lim)
         assert got.gyro_rads is not None
         assert np.abs(got.gyro_rads - np.clip(gyro, -gyro_fs, gyro_fs)).max() <= res.gyro_rads * 1.0001 + 1e-9
     if protocol.has_sensor_clock:
@@ -202,9 +204,10 @@ def test_round_trip_continues_across_encode_calls(protocol):
     dec = protocol.decoder(config)
     feed_all(dec, _preamble(protocol, config))
     got = merged(feed_all(dec, notes))
-    assert got is not None and len(got) == 301
+    # sensors that pack samples never send a partly filled packet (MetaWear: 3 per packet)
+    assert got is not None and 299 <= len(got) <= 301
     res = protocol.resolution(config)
-    assert np.abs(got.accel_mps2 - acc).max() <= res.accel_mps2 * 1.0001 + 1e-9
+    assert np.abs(got.accel_mps2 - acc[: len(got)]).max() <= res.accel_mps2 * 1.0001 + 1e-9
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS, ids=IDS)
@@ -290,7 +293,7 @@ def test_hex_vectors(sensor, vector):
         assert got is None
     else:
         assert got is not None and len(got) == len(expected)
-        want_acc = np.array([e["accel_g"] for e in expected]) * G
+        want_acc = np.array([e["accel_mps2"] if "accel_mps2" in e else np.array(e["accel_g"]) * G for e in expected])
         np.testing.assert_allclose(got.accel_mps2, want_acc, rtol=0, atol=1e-9)
         if expected[0]["gyro_dps"] is None:
             assert got.gyro_rads is None
@@ -308,4 +311,4 @@ def test_hex_vectors(sensor, vector):
     if "battery_pct" in vector:
         assert dec.battery_pct == vector["battery_pct"]
     for key, value in vector.get("info", {}).items():
-        assert dec.info[key] == pytest.approx(value) if isinstance(value, float) else dec.info[key] == value
+        assert dec.info[key] == (pytest.approx(value) if isinstance(value, float | list) else value), key
