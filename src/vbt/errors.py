@@ -148,6 +148,25 @@ class RecordingWriteError(VbtError):
         self.reason = reason
 
 
+class OutputFileError(VbtError):
+    """An output file (not a live recording) could not be written; nothing usable was left behind.
+
+    Args:
+        path: The file.
+        reason: Why, e.g. ``"the disk is full (ENOSPC)"``.
+        hint: What to do.
+    """
+
+    def __init__(self, path: str | Path, reason: str, hint: str = "") -> None:
+        text = f"cannot write {path}: {reason}"
+        if hint:
+            text += f"; {hint}"
+        super().__init__(text)
+        self.path = Path(path)
+        self.reason = reason
+        self.hint = hint
+
+
 class HistoryDbError(VbtError):
     """The athlete-history database cannot be used."""
 
@@ -254,6 +273,7 @@ __all__ = [
     "DatabaseLockedError",
     "HistoryDbError",
     "InputFileError",
+    "OutputFileError",
     "RecordingFormatError",
     "RecordingWriteError",
     "SchemaTooNewError",
