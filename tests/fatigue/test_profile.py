@@ -185,3 +185,55 @@ def test_other_exercises_and_empty_sets_ignored():
     e = lookup("squat")
     sets = [SetRecord("bench", (0.5, 0.3, 0.15), to_failure=True), SetRecord("squat", (), to_failure=True)]
     assert fit_profile(e, sets) == population_profile(e)
+
+
+# ---------------------------------------------------------------- personal RIR-velocity relation
+
+
+def _cliff_sets(n_sets=3):
+    """Sets to failure whose velocity holds, then collapses on the last rep (a common real pattern)."""
+    out = []
+    for n_total, v_flat in ((8, 0.45), (10, 0.50), (6, 0.40))[:n_sets]:
+        v = [v_flat - 0.01 * i for i in range(n_total - 1)] + [0.15]
+        out.append(SetRecord("squat", tuple(v), to_failure=True))
+    return out
+
+
+def test_rir_velocity_table_keeps_a_last_rep_drop():
+    from vbt.fatigue.profile import RELATION_MAX_RIR, fit_rir_velocity
+
+    rel = fit_rir_velocity(_cliff_sets(), 0.0, 0.02)
+    assert rel.r_max == RELATION_MAX_RIR
+    table = np.asarray(rel.velocities_mps)
+    assert np.all(np.diff(table) >= -1e-12)  # non-decreasing in RIR
+    assert table[0] < 0.25  # the last rep's collapse survives the smoothing
+    assert table[1] > 0.30  # ... and one rep before it the bar still moved well
+    assert rel.n_points == 7 + 7 + 6  # reps within 6 of failure
+    assert float(rel.velocity_at(99)) == table[-1]
+
+
+def test_rir_velocity_needs_enough_reps_and_a_rising_relation():
+    from vbt.fatigue.profile import fit_rir_velocity
+
+    assert fit_rir_velocity([SetRecord("squat", (0.5, 0.4), to_failure=True)], 0.05, 0.02) is None
+    faster_at_failure = [SetRecord("squat", (0.3, 0.35, 0.4, 0.45, 0.5, 0.55), to_failure=True)]
+    assert fit_rir_velocity(faster_at_failure, 0.05, 0.02) is None
+
+
+def test_relation_likelihood_prefers_the_true_alignment():
+    from vbt.fatigue.estimator import RirVelocityProfile
+
+    rel = RirVelocityProfile(velocities_mps=(0.20, 0.30, 0.36, 0.40, 0.43, 0.45, 0.46), offset_sd_mps=0.01,
+                             n_points=20)
+    y = np.array([0.40, 0.36, 0.30])  # reps at RIR 3, 2, 1
+    rir = np.array([[5, 4, 3], [4, 3, 2], [3, 2, 1], [2, 1, 0]])
+    ll = rel.log_likelihood(y, np.full(3, 0.02), rir, v_high_mps=0.6)
+    assert int(np.argmax(ll)) == 2
+
+
+def test_pava_makes_a_table_monotone():
+    from vbt.fatigue.profile import _pava
+
+    out = _pava(np.array([0.2, 0.35, 0.3, 0.4]), np.array([1.0, 1.0, 3.0, 1.0]))
+    assert np.all(np.diff(out) >= 0)
+    assert out[1] == pytest.approx(out[2]) == pytest.approx((0.35 + 0.9) / 4)

@@ -76,6 +76,68 @@ class RepObservation:
 
 
 @dataclass(frozen=True, slots=True)
+class RirVelocityProfile:
+    """A lifter's own velocity at r reps in reserve, pooled across loads (science.md §4.5 option B).
+
+    A table of the expected MCV at 0, 1, ..., ``r_max`` reps in reserve, learnt from the reps of the
+    lifter's logged sets to failure (`vbt.fatigue.profile.fit_rir_velocity`). Near failure the
+    velocity at a given RIR barely depends on the load (Morán-Navarro 2019 [V], RIR 2-8 at
+    65-85 %1RM; Jukic 2024 [V]: one individual relation pooled across loads predicts RIR with
+    < 2 reps error). Beyond ``r_max`` reps in reserve the velocity depends on the load, so the
+    relation only says "faster than at ``r_max``".
+
+    Attributes:
+        velocities_mps: Expected MCV at RIR 0..r_max (non-decreasing).
+        offset_sd_mps: Day-to-day shift of the whole relation (a common offset for one set).
+        n_points: Reps the relation was fitted on.
+    """
+
+    velocities_mps: tuple[float, ...]
+    offset_sd_mps: float
+    n_points: int
+
+    @property
+    def r_max(self) -> int:
+        """Largest RIR the relation covers."""
+        return len(self.velocities_mps) - 1
+
+    def velocity_at(self, rir: np.ndarray | float) -> np.ndarray:
+        """Expected MCV at ``rir`` reps in reserve (held flat beyond ``r_max``)."""
+        r = np.clip(np.asarray(rir, dtype=int), 0, self.r_max)
+        return np.asarray(self.velocities_mps, dtype=float)[r]
+
+    def log_likelihood(self, velocity_mps: np.ndarray, sigma_mps: np.ndarray, rir: np.ndarray,
+                       v_high_mps: float) -> np.ndarray:
+        """log p(recent velocities | their RIRs) for each row of ``rir`` (shape (J, m)).
+
+        Reps whose candidate RIR is within ``r_max`` are Gaussian around the relation with a common
+        day offset (covariance ``diag(sigma^2) + offset_sd^2``); reps further out are uniform
+        between the relation's value at ``r_max`` and ``v_high_mps`` (the set's best velocity).
+        """
+        y = np.asarray(velocity_mps, dtype=float)
+        s2 = np.asarray(sigma_mps, dtype=float) ** 2
+        tau2 = self.offset_sd_mps**2
+        out = np.zeros(rir.shape[0])
+        far_floor = float(self.velocity_at(self.r_max)) - 2.0 * math.sqrt(tau2 + float(s2.max()))
+        far_density = 1.0 / max(v_high_mps + 2.0 * math.sqrt(float(s2.max())) - far_floor, 0.05)
+        for j in range(rir.shape[0]):
+            near = rir[j] <= self.r_max
+            n_far = int((~near).sum())
+            ll = n_far * math.log(far_density)
+            if near.any():
+                e = y[near] - self.velocity_at(rir[j][near])
+                w = 1.0 / s2[near]
+                # Sherman-Morrison for diag(s2) + tau2 * 11': quadratic form and log-determinant.
+                sw = float(w.sum())
+                swe = float((w * e).sum())
+                quad = float((w * e * e).sum()) - tau2 * swe * swe / (1.0 + tau2 * sw)
+                logdet = float(np.log(s2[near]).sum()) + math.log1p(tau2 * sw)
+                ll += -0.5 * (quad + logdet + near.sum() * math.log(2.0 * math.pi))
+            out[j] = ll
+        return out
+
+
+@dataclass(frozen=True, slots=True)
 class Priors:
     """The athlete-level priors one estimate starts from (population or personal).
 
@@ -86,6 +148,7 @@ class Priors:
         reps_log_ratio: Personal offset of log(reps to failure) from the Brzycki relation.
         reps_log_sd: Spread of log(reps to failure) around that.
         personal: True when built from the athlete's own sets to failure.
+        rir_velocity: The athlete's own RIR-velocity relation, when logged sets to failure allow it.
     """
 
     mvt_mps: float
@@ -94,6 +157,7 @@ class Priors:
     reps_log_ratio: float = 0.0
     reps_log_sd: float = 0.3
     personal: bool = False
+    rir_velocity: RirVelocityProfile | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +194,11 @@ class EstimatorSettings:
 
 
 DEFAULT_SETTINGS = EstimatorSettings()
+
+#: Recent reps compared with a personal RIR-velocity relation.
+RELATION_REPS = 3
+#: Weight of the curve model when a personal relation is also used (both read the same reps).
+CURVE_WEIGHT = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -397,6 +466,9 @@ class RirEstimator:
             v[use], sig, idx, n_grid, gammas,
             mvt_mps=pri.mvt_mps, mvt_sd_mps=pri.mvt_sd_mps, v1_mps=v_ref, v1_sd_mps=st.v1_prior_sd_mps,
         )
+        if pri.rir_velocity is not None:
+            loglik = CURVE_WEIGHT * loglik + self._relation_loglik(pri.rir_velocity, v, q, trusted, k, n_grid,
+                                                                   v_ref)[None, :]
         log_post = (
             loglik
             + np.log(np.asarray(pri.gamma_weights, dtype=float) + 1e-300)[:, None]
@@ -434,6 +506,15 @@ class RirEstimator:
             notes=tuple(notes),
         )
 
+    def _relation_loglik(self, rel: RirVelocityProfile, v: np.ndarray, q: np.ndarray, trusted: np.ndarray,
+                         k: int, n_grid: np.ndarray, v_ref: float) -> np.ndarray:
+        """Likelihood of the last `RELATION_REPS` trusted reps under the personal RIR-velocity relation."""
+        pos = np.nonzero(trusted)[0][-RELATION_REPS:]
+        sig = rep_sigma_mps(v[pos], q[pos], self.entry.rep_noise_cv.value, self.settings)
+        # RIR after rep (pos + 1) if the set could last N reps: N - pos - 1.
+        rir = n_grid[:, None] - (pos[None, :] + 1)
+        return rel.log_likelihood(v[pos], sig, rir, v_ref)
+
 
 __all__ = [
     "DEFAULT_SETTINGS",
@@ -446,6 +527,7 @@ __all__ = [
     "RepObservation",
     "RirEstimate",
     "RirEstimator",
+    "RirVelocityProfile",
     "gamma_prior",
     "load_prior",
     "log_marginal_likelihood",

@@ -39,6 +39,7 @@ from vbt.fatigue.estimator import (
     TRUSTED_QUALITY,
     EstimatorSettings,
     Priors,
+    RirVelocityProfile,
     gamma_prior,
     log_marginal_likelihood,
     rep_sigma_mps,
@@ -51,6 +52,11 @@ LV_PRIOR_WEIGHT = 2.0
 WITHIN_REPS_LOG_SD = 0.15
 #: Share of the population curvature prior kept in a personal one (robustness to odd sets).
 GAMMA_PRIOR_FLOOR = 0.1
+#: The personal RIR-velocity relation covers 0..RELATION_MAX_RIR reps in reserve (Morán-Navarro
+#: 2019 tabulate RIR 2-8; velocities further out depend on the load).
+RELATION_MAX_RIR = 6
+#: Reps needed (near failure, r <= RELATION_MAX_RIR) to fit a personal RIR-velocity relation.
+RELATION_MIN_POINTS = 5
 
 
 def within_mvt_sd(mvt_mps: float) -> float:
@@ -186,6 +192,7 @@ class AthleteProfile:
         reps_log_sd: Uncertainty of that offset.
         load_velocity: Individual load-velocity line, if two loads are logged.
         e1rm_kg, e1rm_sd_kg: Estimated 1RM and its SD (None without a load-velocity line).
+        rir_velocity: Personal RIR-velocity relation from the sets to failure (option B).
         notes: Caveats for the user.
     """
 
@@ -201,6 +208,7 @@ class AthleteProfile:
     load_velocity: LoadVelocityProfile | None = None
     e1rm_kg: float | None = None
     e1rm_sd_kg: float | None = None
+    rir_velocity: RirVelocityProfile | None = None
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -217,6 +225,7 @@ class AthleteProfile:
             reps_log_ratio=self.reps_log_ratio,
             reps_log_sd=math.hypot(self.reps_log_sd, WITHIN_REPS_LOG_SD) if self.personal else self.reps_log_sd,
             personal=self.personal,
+            rir_velocity=self.rir_velocity,
         )
 
     def fraction_1rm(self, *, load_kg: float | None = None, velocity_mps: float | None = None,
@@ -354,11 +363,12 @@ def fit_profile(
         notes.append("no set with a load logged: no load-velocity profile or e1RM")
     notes.extend(entry.notes)
 
+    relation = fit_rir_velocity(failures, cv, within if set_mvts else within_mvt_sd(entry.mvt.value), settings)
     profile = AthleteProfile(
         exercise=entry.name, n_sets=len(mine), n_failure_sets=len(set_mvts), mvt_mps=mvt_mean,
         mvt_sd_mps=math.sqrt(mvt_var), within_mvt_sd_mps=within, gamma_weights=tuple(float(x) for x in g_weights),
         reps_log_ratio=0.0, reps_log_sd=entry.reps_log_sd.sd, load_velocity=lv, e1rm_kg=e1rm, e1rm_sd_kg=e1rm_sd,
-        notes=tuple(notes),
+        rir_velocity=relation, notes=tuple(notes),
     )
 
     # 3. Personal reps-to-failure offset, with %1RM found the way the estimator will find it.
@@ -367,7 +377,7 @@ def fit_profile(
         v_ref = s.reference_velocity()
         if v_ref is None:
             continue
-        frac = profile.fraction_1rm(load_kg=s.load_kg) if s.load_kg else profile.fraction_1rm(velocity_mps=v_ref)
+        frac = profile.fraction_1rm(velocity_mps=v_ref)  # as the tracker reads it (today's velocity)
         p = frac[0] if frac is not None else entry.fraction_1rm_from_velocity(v_ref, mvt_mps=mvt_mean)
         ratios.append(math.log(len(s.velocities_mps) / reps_to_failure(p)))
     if ratios:
@@ -378,6 +388,73 @@ def fit_profile(
     return profile
 
 
+def fit_rir_velocity(
+    failures: Sequence[SetRecord],
+    noise_cv: float,
+    offset_sd_mps: float,
+    settings: EstimatorSettings = DEFAULT_SETTINGS,
+) -> RirVelocityProfile | None:
+    """The athlete's velocity at 0..`RELATION_MAX_RIR` reps in reserve, from their sets to failure.
+
+    Each RIR's value is the precision-weighted mean of the trusted reps seen at that RIR, shrunk
+    towards a smooth ``a + b log(1 + RIR)`` fit of all of them (SD 0.05 m/s: the table may keep a
+    sudden last-rep drop the smooth curve cannot), then made non-decreasing in RIR (pool adjacent
+    violators). Returns None with fewer than `RELATION_MIN_POINTS` reps near failure, or when
+    velocity does not rise with RIR.
+    """
+    r_max = RELATION_MAX_RIR
+    rs, ys, ws = [], [], []
+    for s in failures:
+        v = np.asarray(s.velocities_mps, dtype=float)
+        q = s.quality_array()
+        n_total = len(v)
+        for i, (vi, qi) in enumerate(zip(v, q, strict=True)):
+            r = n_total - (i + 1)
+            if r > r_max or qi < TRUSTED_QUALITY or not np.isfinite(vi):
+                continue
+            sig = float(rep_sigma_mps(np.array([vi]), np.array([qi]), noise_cv, settings)[0])
+            rs.append(r)
+            ys.append(vi)
+            ws.append(1.0 / sig**2)
+    if len(rs) < RELATION_MIN_POINTS or len(set(rs)) < 2:
+        return None
+    r, y, w = np.asarray(rs), np.asarray(ys), np.asarray(ws)
+    x = np.log1p(r)
+    design = np.column_stack([np.ones_like(x), x])
+    coef, *_ = np.linalg.lstsq(design * np.sqrt(w)[:, None], y * np.sqrt(w), rcond=None)
+    if coef[1] <= 0:
+        return None
+    smooth = coef[0] + coef[1] * np.log1p(np.arange(r_max + 1))
+    prior_w = 1.0 / 0.05**2
+    table, weight = [], []
+    for k in range(r_max + 1):
+        at = r == k
+        wk = float(w[at].sum())
+        table.append((prior_w * smooth[k] + float((w[at] * y[at]).sum())) / (prior_w + wk))
+        weight.append(prior_w + wk)
+    table = _pava(np.asarray(table), np.asarray(weight))
+    # The table's own uncertainty near failure adds to the day-to-day offset of a new set.
+    return RirVelocityProfile(
+        velocities_mps=tuple(float(t) for t in table),
+        offset_sd_mps=math.sqrt(offset_sd_mps**2 + 1.0 / weight[0]), n_points=len(r),
+    )
+
+
+def _pava(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Weighted isotonic (non-decreasing) regression by pooling adjacent violators."""
+    blocks = [[float(v), float(w), 1] for v, w in zip(values, weights, strict=True)]
+    i = 0
+    while i < len(blocks) - 1:
+        if blocks[i][0] > blocks[i + 1][0]:
+            v0, w0, n0 = blocks[i]
+            v1, w1, n1 = blocks.pop(i + 1)
+            blocks[i] = [(v0 * w0 + v1 * w1) / (w0 + w1), w0 + w1, n0 + n1]
+            i = max(i - 1, 0)
+        else:
+            i += 1
+    return np.concatenate([np.full(n, v) for v, _, n in blocks])
+
+
 def _replace(profile: AthleteProfile, **changes: float) -> AthleteProfile:
     from dataclasses import replace
 
@@ -385,11 +462,13 @@ def _replace(profile: AthleteProfile, **changes: float) -> AthleteProfile:
 
 
 __all__ = [
+    "RELATION_MAX_RIR",
     "AthleteProfile",
     "LoadVelocityProfile",
     "SetRecord",
     "fit_load_velocity",
     "fit_profile",
+    "fit_rir_velocity",
     "population_profile",
     "within_mvt_sd",
 ]

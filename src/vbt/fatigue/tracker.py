@@ -260,18 +260,20 @@ class FatigueTracker:
     # ------------------------------------------------------------------ internals
 
     def _fraction(self, counted: list[RepResult]) -> tuple[float | None, float, str]:
-        """(fraction of 1RM, its SD, source), choosing the least uncertain source available."""
+        """(fraction of 1RM, its SD, source) for the reps-to-failure prior.
+
+        A %1RM the lifter gives wins. Otherwise the set's own best-of-first-two velocity is read
+        off the athlete's personal load-velocity line (or, without one, the group line at the
+        personal MVT inside the estimator). Reading today's velocity rather than dividing the load
+        by the e1RM is deliberate: it sees today's readiness and the fatigue carried from earlier
+        sets (later sets reach failure sooner, Pérez-Castilla 2024 [V]).
+        """
         if self.fraction_1rm is not None:
             return self.fraction_1rm, 0.03, "given"
         if self.profile is None:
             return None, 0.0, ""
-        frac = None
-        if self.load_kg is not None:
-            frac = self.profile.fraction_1rm(load_kg=self.load_kg)
-        else:
-            ref = reference_rep(counted)
-            if ref is not None:
-                frac = self.profile.fraction_1rm(velocity_mps=ref.mean_velocity_mps)
+        ref = reference_rep(counted)
+        frac = None if ref is None else self.profile.fraction_1rm(velocity_mps=ref.mean_velocity_mps)
         if frac is None:
             return None, 0.0, ""
         # The group line read at the personal MVT has this SD; use the profile only if it is better.
