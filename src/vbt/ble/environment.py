@@ -164,4 +164,78 @@ def describe(env: VirtualEnvironment) -> list[dict[str, Any]]:
     return [{"name": p.name, "address": p.address, "protocol": p.protocol.name} for p in env.peripherals]
 
 
-__all__ = ["VirtualEnvironment", "VirtualSensorSpec", "describe", "virtual_environment"]
+
+
+def parse_virtual_names(values: list[str] | None) -> list[str]:
+    """``--virtual`` values (repeatable, comma-separated) -> protocol registry names.
+
+    A name may be a registry name (``polar_verity_sense``) or the start of one; a family prefix
+    shared by several protocols picks the first registered (``polar`` -> ``polar_h10``).
+
+    Raises:
+        UnsupportedSensorError: a name no protocol has (lists the known ones).
+    """
+    from firmware_protocols import PROTOCOLS
+    from vbt.errors import UnsupportedSensorError
+
+    names: list[str] = []
+    for value in values or []:
+        for part in value.split(","):
+            name = part.strip().lower().replace("-", "_")
+            if not name:
+                continue
+            if name in PROTOCOLS:
+                names.append(name)
+                continue
+            matches = [key for key in PROTOCOLS if key.startswith(name)]
+            if not matches:
+                raise UnsupportedSensorError(part.strip(), PROTOCOLS)
+            names.append(matches[0])
+    return names
+
+
+def virtual_specs(
+    names: list[str],
+    *,
+    seed: int = 0,
+    faults: str = "none",
+    feed_factory: Callable[[type[SensorProtocol], int], SampleFeed] | None = None,
+) -> list[VirtualSensorSpec]:
+    """Specs for ``--virtual`` sensors: one per name, each with its own seeded feed and faults.
+
+    Args:
+        names: Protocol names (see `parse_virtual_names`).
+        seed: Base seed; sensor ``i`` uses ``seed + i`` for its feed and faults.
+        faults: A `FaultPlan.preset` name (``none``, ``typical``, ``harsh``).
+        feed_factory: ``(protocol, seed) -> SampleFeed``; default `default_virtual_feed`.
+    """
+    make = feed_factory or default_virtual_feed
+    specs = []
+    for i, name in enumerate(names):
+        protocol = get_protocol(name)
+        feed = make(protocol, seed + i)
+        specs.append(VirtualSensorSpec(
+            protocol,
+            feed=feed,
+            radio=FaultPlan.radio_preset(faults),
+            faults=FaultPlan.preset(faults, seed=seed + i, duration_s=feed.duration_s),
+            # sensors further from the adapter: a few dB apart, like a rack row
+            rssi_dbm=-55.0 - 6.0 * i,
+        ))
+    return specs
+
+
+def default_virtual_feed(protocol: type[SensorProtocol], seed: int) -> SampleFeed:
+    """What a ``--virtual`` sensor measures by default: an analytic squat-like set of reps."""
+    return AnalyticRepsFeed(reps=5 + seed % 3)
+
+
+__all__ = [
+    "VirtualEnvironment",
+    "VirtualSensorSpec",
+    "default_virtual_feed",
+    "describe",
+    "parse_virtual_names",
+    "virtual_environment",
+    "virtual_specs",
+]

@@ -40,7 +40,7 @@ import asyncio
 import logging
 import sys
 from collections import deque
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,6 +88,11 @@ NOT_FOUND_HINT = (
     "unconnected, a Polar H10 only on a moist strap), keep it within a few metres, close any "
     "phone app connected to it, and run `vbt scan` to see what is in range."
 )
+
+#: bleak backend classes used when a caller passes None (None here = bleak's OS default).
+#: A seam for embedding applications and tests; `vbt` itself passes backends explicitly.
+DEFAULT_SCANNER_BACKEND: type | None = None
+DEFAULT_CLIENT_BACKEND: type | None = None
 
 _END = object()
 _TICK = object()
@@ -236,7 +241,7 @@ async def scan(
             best_rssi[device.address] = max(best_rssi.get(device.address, -999), int(adv.rssi))
 
     try:
-        async with BleakScanner(on_advertisement, backend=backend):
+        async with BleakScanner(on_advertisement, backend=backend or DEFAULT_SCANNER_BACKEND):
             await clock.sleep(timeout_s)
     except RETRYABLE_ERRORS as err:
         _raise_unavailable_or(err)
@@ -290,7 +295,7 @@ async def find_sensor(
             hit.set_result((device, adv))
 
     try:
-        async with BleakScanner(on_advertisement, backend=backend):
+        async with BleakScanner(on_advertisement, backend=backend or DEFAULT_SCANNER_BACKEND):
             timer = asyncio.ensure_future(clock.sleep(timeout_s))
             try:
                 await asyncio.wait({hit, timer}, return_when=asyncio.FIRST_COMPLETED)
@@ -329,7 +334,8 @@ async def read_battery(
         return None
     clock = clock or MonotonicClock()
     try:
-        async with BleakClient(sensor.device, backend=client_backend, timeout=timeout_s) as client:
+        async with BleakClient(sensor.device, backend=client_backend or DEFAULT_CLIENT_BACKEND,
+                               timeout=timeout_s) as client:
             if protocol.battery_read_uuid:
                 value = await client.read_gatt_char(protocol.battery_read_uuid)
                 return float(value[0]) if value else None
@@ -501,7 +507,9 @@ class BleSource(Source):
     Args:
         target: A `FoundSensor`, a bleak `BLEDevice`, or an advertised name / address to scan for.
         protocol: Protocol class or name; None = recognise it from the advertisement.
-        config: What to stream (rate, ranges); None = the protocol's default configuration.
+        config: What to stream (rate, ranges); None = the protocol's default configuration; or
+            a callable ``protocol -> StreamConfig`` used once the protocol is known (e.g. from
+            command-line options, when the protocol comes from the advertisement).
         clock: Clock for host timestamps, backoff and polling (`MonotonicClock` if None).
         scanner_backend, client_backend: bleak backend classes (None: the OS defaults).
         scan_timeout_s: How long to look for ``target`` given as a name or address.
@@ -526,7 +534,7 @@ class BleSource(Source):
         self,
         target: FoundSensor | BLEDevice | str,
         protocol: type[SensorProtocol] | str | None = None,
-        config: StreamConfig | None = None,
+        config: StreamConfig | Callable[[type[SensorProtocol]], StreamConfig] | None = None,
         *,
         clock: Clock | None = None,
         scanner_backend: type | None = None,
@@ -546,7 +554,8 @@ class BleSource(Source):
     ) -> None:
         self._target = target
         self.protocol: type[SensorProtocol] | None = get_protocol(protocol) if isinstance(protocol, str) else protocol
-        self._config = config
+        self._config: StreamConfig | None = config if isinstance(config, StreamConfig) else None
+        self._config_for = config if callable(config) and not isinstance(config, StreamConfig) else None
         self.clock: Clock = clock or MonotonicClock()
         self.scanner_backend = scanner_backend
         self.client_backend = client_backend
@@ -635,7 +644,7 @@ class BleSource(Source):
         await self._resolve()
         assert self.protocol is not None
         if self._config is None:
-            self._config = self.protocol.default_config()
+            self._config = self._config_for(self.protocol) if self._config_for else self.protocol.default_config()
         self.protocol.start_writes(self._config)  # validates the configuration before connecting
         self._monitor = _LinkMonitor(self.protocol, self._config)
         decoder_version = type(self._monitor.decoder).version
@@ -725,7 +734,7 @@ class BleSource(Source):
             self._device,
             disconnected_callback=self._on_disconnected,
             timeout=self.connect_timeout_s if timeout_s is None else max(0.1, min(timeout_s, self.connect_timeout_s)),
-            backend=self.client_backend,
+            backend=self.client_backend or DEFAULT_CLIENT_BACKEND,
         )
         self._client = client
         announced = False
