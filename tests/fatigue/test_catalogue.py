@@ -138,3 +138,15 @@ def test_velocity_loss_at_failure_depends_on_load_and_exercise():
 def test_upper_body_curvature_prior_below_lower_body():
     # Izquierdo 2006: velocity starts dropping earlier (share of reps) in the bench than in the squat.
     assert lookup("bench").shape.value < lookup("squat").shape.value
+
+
+def test_user_doc_table_matches_the_catalogue():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "fatigue.md").read_text(encoding="utf-8")
+    rows = {line.split("`")[1]: line for line in doc.splitlines() if line.startswith("| `")}
+    for entry in CATALOGUE.values():
+        row = rows[entry.name]
+        assert f"{entry.mvt.value:.2f} ± {entry.mvt.sd:.2f} [{entry.mvt.tag}]" in row, entry.name
+        assert f"{entry.lv_span.value:.2f} [{entry.lv_span.tag}]" in row, entry.name
+        assert f"{entry.shape.value:g} [{entry.shape.tag}]" in row, entry.name

@@ -210,7 +210,11 @@ CATALOGUE: dict[str, ExerciseEntry] = {
         ),
         _entry(
             "incline-bench", "Incline bench press", ("incline-bench-press", "incline"),
-            Cited(0.18, 0.06, "no dedicated study in science.md: flat-bench value, wider SD", TAG_MEMORY),
+            Cited(
+                0.17, 0.06,
+                "no dedicated study in science.md: between the flat bench (0.16) and the overhead press "
+                "(0.19), wider SD", TAG_MEMORY,
+            ),
             Cited(1.6, 0.0, "flat-bench group line (González-Badillo 2010) assumed", TAG_MEMORY),
             _SHAPE_UPPER,
             notes=("incline values borrowed from the flat bench; log sets to failure to personalise",),
