@@ -448,6 +448,9 @@ def test_samples_with_events_and_gyro(tmp_path):
     assert before[-1] == pytest.approx(0.20)  # the event sits right after the sample on its line
     assert np.array_equal(np.concatenate([b.accel_mps2 for b in items if isinstance(b, ImuBatch)]), a)
     assert all(isinstance(b, ImuBatch) and b.sensor_time_s is not None for b in items if b is not items[ev_index])
+    batches = rec.batches()
+    assert len(batches) == len(items) - 1
+    assert all(a.same_samples(b) for a, b in zip(batches, [i for i in items if isinstance(i, ImuBatch)], strict=True))
     with pytest.raises(ValueError, match="samples, not packets"):
         rec.packet_columns()
 

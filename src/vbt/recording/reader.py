@@ -517,9 +517,9 @@ class Recording:
         return self.iter_items()
 
     def batches(self) -> list[ImuBatch]:
-        """All samples as `ImuBatch`es (samples bodies; events dropped), for offline analysis."""
+        """All samples as `ImuBatch`es (samples bodies), exactly the batches iteration yields."""
         t, acc, gyro = self.sample_columns()
-        return samples_to_batches(t, acc, gyro, self.header.rate_hz)
+        return samples_to_batches(t, acc, gyro, self.header.rate_hz, breaks=self._events.pos)
 
 
 # --------------------------------------------------------------------------- samples -> batches
