@@ -333,6 +333,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"\npersonalisation: MAE {s_pop['mae']:.2f} -> {s_per['mae']:.2f} reps "
           f"({'improves' if s_per['mae'] < s_pop['mae'] else 'DOES NOT improve'}); all reps "
           f"{s_pop['mae_all_reps']:.2f} -> {s_per['mae_all_reps']:.2f}")
+    print("\nby how the set ended (population | personalised): exact / early / late % of sets reaching RIR <= 2")
+    for rule in (None, 1, 2):
+        a = summarise([o for o in pop if o.stop_rule == rule], args.target_rir)
+        b = summarise([o for o in per if o.stop_rule == rule], args.target_rir)
+        name = "failure" if rule is None else f"stop@{rule}"
+        print(f"  {name:9s} n={a['reach_sets']:3d}  {a['exact_pct']:5.1f} {a['early_pct']:5.1f} {a['late_pct']:5.1f} | "
+              f"{b['exact_pct']:5.1f} {b['early_pct']:5.1f} {b['late_pct']:5.1f}")
     print("\nby exercise (population | personalised): exact / early / late / false-flag %, MAE")
     bp, bq = _by_exercise(pop), _by_exercise(per)
     for ex in bp:

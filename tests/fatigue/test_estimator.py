@@ -14,7 +14,6 @@ from vbt.fatigue.estimator import (
     RirEstimator,
     log_marginal_likelihood,
     population_priors,
-    posterior_mvt,
 )
 
 
@@ -169,13 +168,6 @@ def test_marginal_likelihood_matches_brute_force_gaussian():
     diff = fast - brute
     assert np.allclose(diff, diff.flat[0], atol=1e-9)
     del rng
-
-
-def test_posterior_mvt_recovers_the_end_point(model_set):
-    v = model_set("squat", 0.75, 10, mvt=0.22, gamma=2.0)
-    m, sd = posterior_mvt(v, np.full(10, 0.01), np.arange(10), 10, 2.0, mvt_mps=0.28, mvt_sd_mps=0.5,
-                          v1_mps=v[0], v1_sd_mps=0.3)
-    assert m == pytest.approx(0.22, abs=0.01) and sd < 0.02
 
 
 def test_calibration_on_the_models_own_population():

@@ -203,3 +203,10 @@ def test_assessing_a_copy_gives_the_same_answer(make_set, model_set):
     t.assess(s)
     t.assess(c)  # cache hit path
     assert fields(s) == fields(c)
+
+
+def test_settings_dict_records_provenance():
+    from vbt.fatigue.tracker import FATIGUE_VERSION
+
+    d = FatigueTracker("press", target_rir=3, vl_cutoff_pct=25).settings_dict()
+    assert d == {"fatigue_version": FATIGUE_VERSION, "exercise": "ohp", "target_rir": 3, "vl_cutoff_pct": 25.0}

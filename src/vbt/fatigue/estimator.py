@@ -339,34 +339,6 @@ def log_marginal_likelihood(
     return 0.5 * quad - 0.5 * np.log(det)
 
 
-def posterior_mvt(
-    velocity_mps: np.ndarray,
-    sigma_mps: np.ndarray,
-    rep_position: np.ndarray,
-    n_total: int,
-    gamma: float,
-    *,
-    mvt_mps: float,
-    mvt_sd_mps: float,
-    v1_mps: float,
-    v1_sd_mps: float,
-) -> tuple[float, float]:
-    """Posterior mean and SD of the last-rep velocity when the set's N and curvature are known."""
-    y = np.asarray(velocity_mps, dtype=float)
-    w = 1.0 / np.asarray(sigma_mps, dtype=float) ** 2
-    x = np.asarray(rep_position, dtype=float) / max(n_total - 1.0, 1.0) if n_total > 1 else np.ones_like(y)
-    s = np.clip(x, 0.0, 1.0) ** gamma
-    a0 = 1.0 - s
-    p = np.array([
-        [1.0 / v1_sd_mps**2 + np.sum(w * a0 * a0), np.sum(w * a0 * s)],
-        [np.sum(w * a0 * s), 1.0 / mvt_sd_mps**2 + np.sum(w * s * s)],
-    ])
-    b = np.array([v1_mps / v1_sd_mps**2 + np.sum(w * y * a0), mvt_mps / mvt_sd_mps**2 + np.sum(w * y * s)])
-    cov = np.linalg.inv(p)
-    mean = cov @ b
-    return float(mean[1]), float(math.sqrt(cov[1, 1]))
-
-
 def _n_prior(n_grid: np.ndarray, median_reps: float, log_sd: float) -> np.ndarray:
     """Discretised log-normal prior over whole reps to failure."""
     m = math.log(max(median_reps, 1.0))
@@ -532,6 +504,5 @@ __all__ = [
     "load_prior",
     "log_marginal_likelihood",
     "population_priors",
-    "posterior_mvt",
     "rep_sigma_mps",
 ]

@@ -59,6 +59,8 @@ MIN_REFERENCE_QUALITY = 0.5
 TARGET_RIR_CHOICES = (1, 2, 3)
 #: Prefix of the notes this module writes into `SetResult.notes` (so re-assessing replaces them).
 NOTE_PREFIX = "fatigue: "
+#: Version of the fatigue algorithm (estimator, priors, flag rule); stored with every saved analysis.
+FATIGUE_VERSION = "fatigue-1.0"
 
 _FLAG_RANK = {FLAG_CONTINUE: 0, FLAG_STOP: 1, FLAG_FAILURE: 2}
 
@@ -157,6 +159,20 @@ class FatigueTracker:
             exercise, load_kg=load_kg, target_rir=target_rir, vl_cutoff_pct=vl_cutoff_pct, profile=profile,
             fraction_1rm=fraction_1rm, settings=settings,
         )
+
+    def settings_dict(self) -> dict[str, object]:
+        """The fatigue settings that shaped the results (stored with a saved analysis, for provenance)."""
+        out: dict[str, object] = {
+            "fatigue_version": FATIGUE_VERSION,
+            "exercise": self.exercise,
+            "target_rir": self.target_rir,
+            "vl_cutoff_pct": self.vl_cutoff_pct,
+        }
+        if self.fraction_1rm is not None:
+            out["fraction_1rm"] = self.fraction_1rm
+        if self.profile is not None:
+            out["profile_sets_to_failure"] = self.profile.n_failure_sets
+        return out
 
     # ------------------------------------------------------------------ deleting reps
 
@@ -314,6 +330,7 @@ class FatigueTracker:
 
 
 __all__ = [
+    "FATIGUE_VERSION",
     "MIN_REFERENCE_QUALITY",
     "NOTE_PREFIX",
     "TARGET_RIR_CHOICES",
