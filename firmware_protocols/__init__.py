@@ -84,6 +84,7 @@ __all__ = [
 
 # Protocol modules register themselves here (imported last: they import the names above).
 from . import metawear as _metawear  # noqa: E402
+from . import movesense as _movesense  # noqa: E402
 from . import polar_pmd as _polar_pmd  # noqa: E402
 from . import witmotion as _witmotion  # noqa: E402
 
@@ -92,3 +93,4 @@ register(_polar_pmd.PolarH10)
 register(_polar_pmd.PolarVeritySense)
 register(_metawear.MetaWear)
 register(_metawear.MetaWearFusion)
+register(_movesense.Movesense)
