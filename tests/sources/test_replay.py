@@ -341,3 +341,18 @@ def test_open_replay_picks_the_reader_by_suffix(tmp_path):
     with RecordingWriter(path, HEADER) as w:
         w.write_packet(0.0, WIT, b"")
     assert type(open_replay(path)) is ReplaySource
+
+
+def test_a_second_iteration_starts_again_from_the_start():
+    times = np.arange(5) * 0.1
+    clock = FakeClock()
+    src = ReplaySource(recording(times), clock=clock, start_s=0.2)
+
+    async def main():
+        first = [(clock.monotonic(), i.host_time_s) async for i in src]
+        second = [(clock.monotonic(), i.host_time_s) async for i in src]
+        return first, second
+
+    first, second = asyncio.run(main())
+    assert [t for _, t in first] == [t for _, t in second] == pytest.approx([0.2, 0.3, 0.4])
+    assert [w for w, _ in second] == pytest.approx([0.2, 0.3, 0.4])  # paced again, no burst

@@ -96,6 +96,7 @@ class ReplaySource(Source):
             self.header = self._peek_header()
         self._lock = threading.Lock()
         self._paused = False
+        self._start_s = float(start_s)
         self._seek_to: float | None = start_s
         self._generation = 0  # bumped by every control call; wakes a waiting replay
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -236,6 +237,11 @@ class ReplaySource(Source):
         times = rec.item_times_s()
         n = int(times.shape[0])
         first_t = rec.start_s
+        with self._lock:  # every iteration starts afresh (at start_s unless a seek is pending)
+            if self._seek_to is None:
+                self._seek_to = self._start_s
+            self._anchor = None
+            self._finished = False
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         self._next_t = float(times[0]) if n else 0.0
