@@ -274,8 +274,8 @@ ROM_HEIGHT_FRACTION = {
 }
 
 #: Eccentric duration ranges (s) per lift [D: typical self-selected tempos].
-_ECCENTRIC_S = {"squat": (0.8, 1.6), "bench": (0.7, 1.5), "deadlift": (0.5, 1.2), "ohp": (0.6, 1.2),
-                "row": (0.5, 1.0)}
+_ECCENTRIC_S = {"squat": (1.0, 2.0), "bench": (0.8, 1.6), "deadlift": (0.6, 1.3), "ohp": (0.7, 1.4),
+                "row": (0.5, 1.1)}
 #: Probability of a touch-and-go / bounce habit per lift [D].
 _TNG_PROB = {"squat": 0.6, "bench": 0.45, "deadlift": 0.4, "ohp": 0.3, "row": 0.5}
 

@@ -680,6 +680,7 @@ def build_set(
         else:
             b.still(rest_pause, rest_held)
         tng = rep.touch_and_go
+        ref = b.pose.copy()  # re-grips, floor rolls and sway move the starting pose
         if ecc_first:
             depth = rep.rom_m
             e0 = b.now
@@ -693,11 +694,9 @@ def build_set(
             b.vertical(vz, z_from=ref.z, z_span=-depth, geo_path=(geo.path_j, geo.path_q, 1),
                        angle_gains=angle_gains(), ref=ref)
             times.con = (c0, b.n - 1)
-            b.pose.z = ref.z  # exact by construction; removes float drift
         else:
             # Concentric first: from the floor / shoulders / hang up, then back down.
             c0 = b.n - 1
-            ref = b.pose.copy()  # re-grips and floor rolls move the start
             vz, sticky = concentric_shape(rep, tng and rep.index > 1)
             b.vertical(vz, z_from=ref.z, z_span=rep.rom_m, geo_path=(geo.path_j, 1.0, 0),
                        angle_gains=angle_gains(), ref=ref)
@@ -713,7 +712,6 @@ def build_set(
                            angle_gains=angle_gains(), ref=ref)
                 times.ecc = (e0, b.n - 1)
                 b.impact(v_c, rng.uniform(0.010, 0.020), 1.0 if tng else 0.0)
-                b.pose.z = ref.z
             elif ex == "deadlift" and is_last:
                 times.ecc = None  # the set-down below is not part of a rep
             else:
@@ -721,7 +719,6 @@ def build_set(
                 b.vertical(vz_d, z_from=ref.z, z_span=rep.rom_m, geo_path=(geo.path_j, geo.path_q, 1),
                            angle_gains=angle_gains(), ref=ref)
                 times.ecc = (e0, b.n - 1)
-                b.pose.z = ref.z
         rep_times.append(times)
         reps_out.append(_rep_label_stub(rep, times, fs, sticky))
 
@@ -740,6 +737,7 @@ def build_set(
         fp: FailedPlan = outcome.failed
         rom = prof.rom_m
         b.still(fp.rest_pause_s, rest_held)
+        ref = b.pose.copy()
         if ecc_first:
             e0 = b.now
             vz = -(rom / fp.eccentric_s) * _beta_shape(max(int(round(fp.eccentric_s * fs)), 30), 1.8, 1.8)
@@ -760,8 +758,10 @@ def build_set(
         m = int(round(fp.stall_s * fs))
         tau = np.linspace(0.0, 1.0, m + 1)
         sink = rng.uniform(0.0, 0.03)
-        k = max(1, int(round(fp.stall_s * rng.uniform(1.0, 3.0))))
-        vz_st = -sink / fp.stall_s * _beta_shape(m, 1.5, 1.5) + rng.uniform(0.005, 0.02) * np.sin(2 * np.pi * k * tau)
+        # Struggle: irregular 1-4 Hz trembling with zero net displacement, faded in and out.
+        shake = _band_noise(rng, m + 1, fs, 1.0, 4.0) * np.sin(np.pi * tau) ** 2
+        shake -= _trapz_unit(shake) * np.sin(np.pi * tau) ** 2 / _trapz_unit(np.sin(np.pi * tau) ** 2)
+        vz_st = -sink / fp.stall_s * _beta_shape(m, 1.5, 1.5) + rng.uniform(0.005, 0.02) * shake
         b.velocity(vz_st, 1.0)
         stall1 = b.now
         # Give up: down to safeties (squat/bench), floor (deadlift/row), shoulders (OHP).
@@ -895,10 +895,13 @@ def _smooth_mask(mask: np.ndarray, fs: float, ramp_s: float = 0.2) -> np.ndarray
 
 def _band_noise(rng: np.random.Generator, n: int, fs: float, f_lo: float, f_hi: float) -> np.ndarray:
     """Unit-RMS band-limited Gaussian noise (FFT-shaped), deterministic from ``rng``."""
-    spec = rng.normal(size=n // 2 + 1) + 1j * rng.normal(size=n // 2 + 1)
-    f = np.fft.rfftfreq(n, 1.0 / fs)
+    from scipy.fft import irfft, next_fast_len
+
+    nf = next_fast_len(n, real=True)
+    spec = rng.normal(size=nf // 2 + 1) + 1j * rng.normal(size=nf // 2 + 1)
+    f = np.fft.rfftfreq(nf, 1.0 / fs)
     spec[(f < f_lo) | (f > f_hi)] = 0.0
-    x = np.fft.irfft(spec, n)
+    x = irfft(spec, nf)[:n]
     rms = float(np.sqrt(np.mean(x**2)))
     return x / rms if rms > 0 else x
 
@@ -909,7 +912,7 @@ def _finish(arr: dict[str, np.ndarray], b: _Builder, rng: np.random.Generator, f
             end_location: str) -> SetBlock:
     n = len(arr["vz"])
     dt = 1.0 / fs
-    held = _smooth_mask(arr["held"], fs)
+    held = _smooth_mask(arr["held"], fs, 0.4)
     # Tremor (6-12 Hz) and sway/breathing (0.15-1 Hz) while the bar is held.
     trem_acc = rng.uniform(0.03, 0.2)
     trem_disp = trem_acc / (2 * np.pi * 9.0) ** 2
