@@ -86,6 +86,7 @@ __all__ = [
 from . import metawear as _metawear  # noqa: E402
 from . import movesense as _movesense  # noqa: E402
 from . import polar_pmd as _polar_pmd  # noqa: E402
+from . import thingy52 as _thingy52  # noqa: E402
 from . import witmotion as _witmotion  # noqa: E402
 
 register(_witmotion.WitMotion)
@@ -94,3 +95,4 @@ register(_polar_pmd.PolarVeritySense)
 register(_metawear.MetaWear)
 register(_metawear.MetaWearFusion)
 register(_movesense.Movesense)
+register(_thingy52.Thingy52)
