@@ -237,11 +237,18 @@ class SimResult:
         """Dense true signals (built on first access; about 0.2 kB per ms of set time)."""
         return _build_truth(self.blocks, self.sensor_spec, self.session_end_s)
 
-    def write(self, path: str | Path, labels_path: str | Path | None = None) -> tuple[Path, Path]:
+    def write(self, path: str | Path, labels_path: str | Path | None = None, *,
+              names: tuple[str, str] | None = None) -> tuple[Path, Path]:
         """Write the recording (``.jsonl`` or ``.jsonl.gz``) and its ``.labels.json``.
 
         Packets bodies hold the raw notifications at their host arrival times; samples bodies
         the delivered samples. Link events are written in time order between them.
+
+        Args:
+            path: Recording file.
+            labels_path: Labels file (default: `labels_path_for` ``path``).
+            names: (recording, labels) file names to cross-reference inside the files, when
+                they are written under temporary names and renamed afterwards.
 
         Returns:
             ``(recording_path, labels_path)``.
@@ -250,8 +257,9 @@ class SimResult:
 
         rec_path = Path(path)
         lab_path = Path(labels_path) if labels_path is not None else labels_path_for(rec_path)
+        rec_name, lab_name = names or (rec_path.name, lab_path.name)
         header = self.header
-        header.extra = {**header.extra, "labels_file": lab_path.name}
+        header.extra = {**header.extra, "labels_file": lab_name}
         items: list[tuple[float, int, Any]] = [(e.host_time_s, 0, e) for e in self.link_events]
         if self.packets is not None:
             items += [(t, 1, (t, u, p)) for t, u, p in self.packets]
@@ -266,7 +274,7 @@ class SimResult:
                     w.write_packet(*item)
                 else:
                     w.write_samples(item)
-        self.labels.recording = {**self.labels.recording, "file": rec_path.name}
+        self.labels.recording = {**self.labels.recording, "file": rec_name}
         self.labels.write(lab_path)
         return rec_path, lab_path
 
