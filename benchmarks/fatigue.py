@@ -175,11 +175,109 @@ def build_rep_level(plans: list[dict], seed: int) -> list[SimSet]:
     return out
 
 
-def build_full_chain(plans: list[dict], seed: int, workdir: str) -> list[SimSet]:
-    """Render every set to a recording with the simulator and analyse it with the real pipeline."""
-    from benchmarks_fatigue_chain import build  # type: ignore[import-not-found]  # noqa: F401
+def build_full_chain(plans: list[dict], seed: int, workdir: str) -> tuple[list[SimSet], dict]:
+    """Render every session with the simulator and analyse it with the real pipeline.
 
-    raise SystemExit("full-chain mode needs vbt.sim.simulate and vbt.analysis.analyze_path")
+    Each athlete's three history sets are three single-set sessions (separate days); each
+    evaluation day is one session of two sets with the planned rest between them. Sessions are
+    written as recordings and read back by `vbt.analysis.analyze_path` (the `vbt analyze` path);
+    while that module is not built yet, the same `StreamingPipeline` runs over the simulator's
+    decoded batches instead. Returns the sets and chain statistics (rep matching).
+    """
+    from vbt.sim import RATES_HZ, Scenario, SetPlan, simulate
+
+    rng = np.random.default_rng([seed, 4])
+    stats = {"label_reps": 0, "detected_reps": 0, "matched": 0, "missed_sets": 0, "sessions": 0,
+             "path": ""}
+    out: list[SimSet] = []
+    for plan in plans:
+        athlete, ex, i = plan["athlete"], plan["exercise"], plan["index"]
+        one_rm = athlete.profile(ex).one_rm_kg
+        sessions: list[tuple[list, bool]] = [
+            ([SetPlan(ex, load_kg=load, to_failure=True, failed_attempt=True)], True) for load in plan["history"]
+        ]
+        for day in plan["days"]:
+            sets = []
+            for k, (load, rule, rest_s) in enumerate(day):
+                kw = {"to_failure": True, "failed_attempt": True} if rule is None else {"stop_rir": rule}
+                sets.append(SetPlan(ex, load_kg=load, rest_before_s=rest_s if k else None, **kw))
+            sessions.append((sets, False))
+        for j, (set_plans, history) in enumerate(sessions):
+            scenario = Scenario(athlete, set_plans, rate_hz=float(rng.choice(RATES_HZ)), gyro=bool(rng.random() < 0.7),
+                                faults="typical")
+            sim_result = simulate(scenario, seed=int(seed * 1000 + 10 * i + j))
+            result, stats["path"] = _analyse(sim_result, ex, set_plans, workdir, f"{i}-{j}")
+            stats["sessions"] += 1
+            for lab in sim_result.labels.sets:
+                stats["label_reps"] += len(lab.reps)
+                found = _match_set(result.sets, lab)
+                if found is None:
+                    stats["missed_sets"] += 1
+                    continue
+                detected, rirs, n_matched = found
+                stats["detected_reps"] += len(detected.reps)
+                stats["matched"] += n_matched
+                if not detected.reps:
+                    continue
+                rule = None if lab.to_failure else lab.stop_rir
+                out.append(SimSet(athlete.athlete_id, ex, lab.load_kg, 100 * lab.load_kg / one_rm, rule, rirs,
+                                  detected, history=history))
+    return out, stats
+
+
+def _analyse(sim_result, exercise: str, set_plans: list, workdir: str, name: str):
+    """(AnalysisResult, which path ran) for one simulated session."""
+    import os
+
+    load = set_plans[0].load_kg if len(set_plans) == 1 else None
+    try:
+        from vbt.analysis import analyze_path  # type: ignore[import-not-found]
+    except ImportError:
+        analyze_path = None
+    if analyze_path is not None:
+        path = os.path.join(workdir, f"{name}.jsonl")
+        sim_result.write(path)
+        return analyze_path(path, exercise=exercise, load_kg=load), "analyze_path (recording file)"
+    from vbt.pipeline.settings import DEFAULT_SETTINGS
+    from vbt.pipeline.streaming import StreamingPipeline
+
+    pipe = StreamingPipeline(DEFAULT_SETTINGS.with_changes(exercise=exercise, load_kg=load),
+                             nominal_rate_hz=sim_result.scenario.rate_hz)
+    for batch in sim_result.batches:
+        pipe.feed(batch)
+    pipe.finish()
+    return pipe.result(name, exercise=exercise), "StreamingPipeline over decoded batches"
+
+
+def _match_set(detected_sets: list[SetResult], lab) -> tuple[SetResult, list[int], int] | None:
+    """The detected set overlapping label set ``lab`` most, with a true RIR for each detected rep.
+
+    Reps are matched by concentric mid-time after removing the best common time offset (the
+    output time axis may be the sensor clock, which drifts against the labels' host clock). A
+    detected rep with no label (a ghost) takes the true RIR of the labelled rep before it.
+    """
+    best, overlap = None, 0.0
+    for s in detected_sets:
+        o = min(s.end_s, lab.end_s) - max(s.start_s, lab.start_s)
+        if o > overlap:
+            best, overlap = s, o
+    if best is None:
+        return None
+    d_mid = np.array([(r.start_s + r.end_s) / 2 for r in best.reps])
+    l_mid = np.array([(r.concentric_start_s + r.concentric_end_s) / 2 for r in lab.reps])
+    if len(d_mid) == 0 or len(l_mid) == 0:
+        return best, [], 0
+    offsets = (l_mid[None, :] - d_mid[:, None]).ravel()
+    counts = [np.sum(np.min(np.abs(l_mid[None, :] - (d_mid[:, None] + off)), axis=1) < 0.35) for off in offsets]
+    off = offsets[int(np.argmax(counts))]
+    rirs, matched, last = [], 0, lab.reps[0].rir + 1
+    for m in d_mid + off:
+        j = int(np.argmin(np.abs(l_mid - m)))
+        if abs(l_mid[j] - m) < 0.35:
+            last = lab.reps[j].rir
+            matched += 1
+        rirs.append(int(last))
+    return best, rirs, matched
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -319,8 +417,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         sets = build_rep_level(plans, args.seed)
         mode = "rep level (simulator MCV + measurement noise)"
     else:
-        sets = build_full_chain(plans, args.seed, "")
-        mode = "full chain (simulator -> recording -> pipeline -> tracker)"
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="vbt-fatigue-") as tmp:
+            sets, chain = build_full_chain(plans, args.seed, tmp)
+        mode = (f"full chain (simulator -> {chain['path']} -> tracker); {chain['sessions']} sessions, "
+                f"{chain['matched']}/{chain['label_reps']} labelled reps matched, "
+                f"{chain['detected_reps']} detected, {chain['missed_sets']} sets not found")
     t1 = time.perf_counter()
     pop = evaluate(sets, personalised=False, target_rir=args.target_rir)
     per = evaluate(sets, personalised=True, target_rir=args.target_rir)
