@@ -210,3 +210,18 @@ def test_settings_dict_records_provenance():
 
     d = FatigueTracker("press", target_rir=3, vl_cutoff_pct=25).settings_dict()
     assert d == {"fatigue_version": FATIGUE_VERSION, "exercise": "ohp", "target_rir": 3, "vl_cutoff_pct": 25.0}
+
+
+def test_for_athlete_personalises_from_the_database(tmp_path, make_set, make_result, model_set):
+    from vbt.fatigue.history import HistoryDb
+
+    with HistoryDb(tmp_path / "h.sqlite3") as db:
+        for i, frac in enumerate((0.7, 0.75, 0.8)):
+            s = make_set(model_set("squat", frac, round(reps_to_failure(frac)), mvt=0.20), failed_after=True)
+            db.save_analysis(make_result([s]), athlete="Ana", recording_path=tmp_path / f"r{i}.jsonl")
+        ana = FatigueTracker.for_athlete(db, "ana", "back-squat", target_rir=1)
+        nobody = FatigueTracker.for_athlete(db, "Cy", "squat")
+    assert ana.profile.personal and ana.profile.n_failure_sets == 3
+    assert ana.profile.mvt_mps == pytest.approx(0.20, abs=0.02)
+    assert ana.target_rir == 1 and ana.exercise == "squat"
+    assert not nobody.profile.personal
