@@ -91,7 +91,7 @@ class SentNotification:
 class SampleLog:
     """Every sample the sensor produced, in order.
 
-    ``delivered[i]`` is True when the notification that carried sample ``i`` reached the host
+    ``delivered[i]`` is True when the notification(s) that carried sample ``i`` reached the host
     unmodified (a sample in a dropped, truncated or corrupted notification is not delivered;
     a sample still buffered by the encoder when the link dropped is not delivered either).
     """
@@ -101,38 +101,47 @@ class SampleLog:
     accel_mps2: list[np.ndarray] = field(default_factory=list)
     gyro_rads: list[np.ndarray | None] = field(default_factory=list)
     rate_hz: list[np.ndarray] = field(default_factory=list)
+    config_index: list[np.ndarray] = field(default_factory=list)
     _delivered: list[np.ndarray] = field(default_factory=list)
 
     def append(self, feed_t: np.ndarray, sensor_t: np.ndarray, acc: np.ndarray, gyro: np.ndarray | None,
-               rate_hz: float) -> np.ndarray:
+               rate_hz: float, config_index: int = 0) -> np.ndarray:
         self.feed_time_s.append(feed_t)
         self.sensor_time_s.append(sensor_t)
         self.accel_mps2.append(acc)
         self.gyro_rads.append(gyro)
         self.rate_hz.append(np.full(feed_t.size, rate_hz))
-        flags = np.zeros(feed_t.size, dtype=bool)
-        self._delivered.append(flags)
-        return flags
+        self.config_index.append(np.full(feed_t.size, config_index))
+        # clock time the sample reached the host (NaN: not delivered); filled by the sender
+        arrived = np.full(feed_t.size, np.nan)
+        self._delivered.append(arrived)
+        return arrived
 
     def __len__(self) -> int:
         return int(sum(a.size for a in self.feed_time_s))
 
     def arrays(self) -> dict[str, np.ndarray | None]:
-        """All samples as arrays: feed_time_s, sensor_time_s, accel_mps2, gyro_rads, rate_hz, delivered."""
+        """All samples as arrays: feed_time_s, sensor_time_s, accel_mps2, gyro_rads, rate_hz,
+        config_index (into the peripheral's ``config_log``), delivered and delivered_at_s (clock
+        time the last notification carrying the sample was sent; NaN if it never was)."""
         if not self.feed_time_s:
             empty = np.zeros(0)
             return {"feed_time_s": empty, "sensor_time_s": empty, "accel_mps2": np.zeros((0, 3)),
-                    "gyro_rads": None, "rate_hz": empty, "delivered": np.zeros(0, dtype=bool)}
+                    "gyro_rads": None, "rate_hz": empty, "config_index": np.zeros(0, dtype=int),
+                    "delivered": np.zeros(0, dtype=bool), "delivered_at_s": empty}
         gyro = None
-        if all(g is not None for g in self.gyro_rads):
-            gyro = np.concatenate(self.gyro_rads)  # type: ignore[arg-type]
+        if any(g is not None for g in self.gyro_rads):  # NaN rows where that chunk had no gyro
+            gyro = np.concatenate([g if g is not None else np.full((a.shape[0], 3), np.nan)
+                                   for g, a in zip(self.gyro_rads, self.accel_mps2, strict=True)])
         return {
             "feed_time_s": np.concatenate(self.feed_time_s),
             "sensor_time_s": np.concatenate(self.sensor_time_s),
             "accel_mps2": np.concatenate(self.accel_mps2),
             "gyro_rads": gyro,
             "rate_hz": np.concatenate(self.rate_hz),
-            "delivered": np.concatenate(self._delivered),
+            "config_index": np.concatenate(self.config_index),
+            "delivered": ~np.isnan(np.concatenate(self._delivered)),
+            "delivered_at_s": np.concatenate(self._delivered),
         }
 
 
@@ -169,6 +178,22 @@ def advertising_payload(name: str, service_uuids: tuple[str, ...]) -> bytes:
             entries.append((kind, chosen))
             used += 2 + len(chosen)
     return bytes(AdvertisingData(entries))
+
+
+@dataclass
+class _SampleGroup:
+    """Samples carried by one or more notifications; delivered only if all of them arrive."""
+
+    parts: list[tuple[np.ndarray, int, int]]
+    pending: int = 0
+    ok: bool = True
+
+    def settle(self, delivered: bool, time_s: float = math.nan) -> None:
+        self.pending -= 1
+        self.ok = self.ok and delivered
+        if self.pending == 0 and self.ok:
+            for arrived, lo, hi in self.parts:
+                arrived[lo:hi] = time_s
 
 
 def _refuse(error_code: int) -> Any:
@@ -241,6 +266,8 @@ class VirtualSensorPeripheral:
         self.subscriptions: list[tuple[float, str, bool]] = []
         self.sent: list[SentNotification] = []
         self.samples = SampleLog()
+        #: (feed time, configuration) each time the sensor streamed with a new configuration.
+        self.config_log: list[tuple[float, Any]] = []
         #: (clock time, kind, detail) of everything notable: connect, disconnect, drop, rate change.
         self.events: list[tuple[float, str, dict[str, Any]]] = []
         self.connections = 0
@@ -523,25 +550,34 @@ class VirtualSensorPeripheral:
         elif gyro is None:
             gyro = np.zeros_like(acc)  # a gyro sensor on a feed without rotation reads zero
         sensor_t = self.boot_s + feed_t * (1.0 + self.clock_error)
-        notes = self.device.encode(acc, gyro, sensor_t)
-        flags = self.samples.append(feed_t, sensor_t, acc, gyro, config.rate_hz)
-        # Map each notification to the samples it completes: encoders report the index of the
-        # last sample each notification carries, counted from this call's first sample; samples
-        # of a partly filled packet wait in the encoder (and in ``_carry`` here).
-        first = 0
-        for note in notes:
-            last = int(note.last_sample_index)
-            spans = [*self._carry, (flags, first, last + 1)]
+        if not self.config_log or self.config_log[-1][1] != config:
+            self.config_log.append((float(feed_t[0]), config))
+            # Protocols rebuild their encoder for a new configuration: samples buffered in a
+            # partly filled packet under the old one are never sent.
             self._carry = []
-            first = last + 1
-            self._outbox_put(normalize_uuid(note.char_uuid), bytes(note.payload), spans)
-        if first < feed_t.size:
-            self._carry.append((flags, first, feed_t.size))
-
-    def _outbox_put(self, char_uuid: str, payload: bytes, spans: list[tuple[np.ndarray, int, int]]) -> None:
+        notes = self.device.encode(acc, gyro, sensor_t)
+        flags = self.samples.append(feed_t, sensor_t, acc, gyro, config.rate_hz, len(self.config_log) - 1)
+        # Map notifications to the samples they complete: encoders report the index of the last
+        # sample each notification carries, counted from this call's first sample. Consecutive
+        # notifications with the same last index carry parts of the same samples (MetaWear sends
+        # acc and gyro apart), so a sample counts as delivered only when all of them arrive.
+        # Samples of a partly filled packet wait in the encoder (and in ``_carry`` here).
         if self._outbox is None:
             return
-        self._outbox.put_nowait((char_uuid, payload, "data", spans))
+        first = 0
+        group: _SampleGroup | None = None
+        group_last: int | None = None
+        for note in notes:
+            last = int(note.last_sample_index)
+            if group is None or last != group_last:
+                group = _SampleGroup([*self._carry, (flags, first, last + 1)])
+                group_last = last
+                self._carry = []
+                first = max(first, last + 1)
+            group.pending += 1
+            self._outbox.put_nowait((normalize_uuid(note.char_uuid), bytes(note.payload), "data", group))
+        if first < feed_t.size:
+            self._carry.append((flags, first, feed_t.size))
 
     async def _stop_streaming(self) -> None:
         task, self._stream_task = self._stream_task, None
@@ -571,14 +607,17 @@ class VirtualSensorPeripheral:
             if state.lose():
                 state.counts["dropped"] += 1
                 self._record(char_uuid, payload, "data", delivered=False)
+                spans.settle(False)
                 continue
             if state.chance(plan.truncate_prob):
                 state.counts["truncated"] += 1
                 await self._send(connection, char_uuid, state.truncate(payload), "truncated", None)
+                spans.settle(False)
                 continue
             if state.chance(plan.corrupt_prob):
                 state.counts["corrupted"] += 1
                 await self._send(connection, char_uuid, state.corrupt(payload), "corrupted", None)
+                spans.settle(False)
                 continue
             if pending_swap is None and state.chance(plan.reorder_prob):
                 state.counts["reordered"] += 1
@@ -593,12 +632,13 @@ class VirtualSensorPeripheral:
                 await self._send(connection, char_uuid, payload, "duplicate", None)
         if pending_swap is not None:
             self._record(pending_swap[0], pending_swap[1], "data", delivered=False)
+            pending_swap[3].settle(False)
 
     def _record(self, char_uuid: str, payload: bytes, kind: str, *, delivered: bool) -> None:
         self.sent.append(SentNotification(self.clock.monotonic(), char_uuid, payload, kind, delivered))
 
     async def _send(self, connection: Connection, char_uuid: str, payload: bytes, kind: str,
-                    spans: list[tuple[np.ndarray, int, int]] | None) -> None:
+                    spans: _SampleGroup | None) -> None:
         characteristic = self._chars.get(char_uuid)
         notify, indicate = self._cccd.get(char_uuid, (False, False))
         alive = connection is self._connection and self._bumble is not None
@@ -613,9 +653,8 @@ class VirtualSensorPeripheral:
                 logger.debug("virtual sensor send failed", exc_info=True)
                 delivered = False
         self._record(char_uuid, payload, kind, delivered=delivered)
-        if delivered and spans:
-            for flags, lo, hi in spans:
-                flags[lo:hi] = True
+        if spans is not None:
+            spans.settle(delivered, self.clock.monotonic())
 
     # ------------------------------------------------------------------ faults
 

@@ -56,9 +56,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                      help="force the sensor protocol for --sensor (when a sensor was renamed)")
     cfg = parser.add_argument_group("stream configuration")
     cfg.add_argument("--rate", type=positive_float, default=None, metavar="HZ",
-                     help="sample rate (default: the sensor's recommended rate, at most 200 Hz)")
+                     help="sample rate (default: the sensor's recommended rate, about 200 Hz)")
     cfg.add_argument("--range-g", type=positive_float, default=None, metavar="G",
-                     help="accelerometer full scale in g (default: the largest up to 16 g)")
+                     help="accelerometer full scale in g (default: up to 8 g, never below the sensor's default)")
     cfg.add_argument("--gyro-range", type=positive_float, default=None, metavar="DPS",
                      help="gyro full scale in deg/s (default: the sensor's default)")
     cfg.add_argument("--no-gyro", action="store_true", help="do not stream the gyro")
@@ -93,10 +93,16 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 def stream_config(protocol: Any, args: argparse.Namespace) -> Any:
     """The `StreamConfig` to request from ``protocol`` given the command-line options.
 
-    Defaults: the protocol's ``recommended_rate_hz`` if it declares one, else its fastest rate
-    up to 200 Hz (science.md §1.3: at least 100 Hz; little to gain above 200 Hz); the largest
-    accelerometer range up to 16 g (re-rack and set-down impacts saturate small ranges, and
-    16 bits still resolve 0.5 mg at 16 g); the sensor's default gyro range.
+    Defaults:
+
+    * rate: the protocol's ``recommended_rate_hz`` if it declares one, else its fastest rate
+      up to ~200 Hz (science.md §1.3: at least 100 Hz, little to gain above 200 Hz; 208 Hz
+      counts, being the "200 Hz" step of the ST/Bosch 13 * 2^k rate grids);
+    * accelerometer range: the largest up to 8 g, but never below the sensor's own default
+      (bar accelerations during reps stay within a few g; 8 g leaves room for re-rack impacts
+      at 16-bit resolution; some sensors, e.g. Movesense over GSP, cannot change range, so
+      their default is what they really use);
+    * gyro: on, at the sensor's default range.
 
     Raises:
         UsageError: a value the sensor does not support (lists what it supports).
@@ -105,11 +111,12 @@ def stream_config(protocol: Any, args: argparse.Namespace) -> Any:
     if rate is None:
         rate = getattr(protocol, "recommended_rate_hz", None)
         if rate is None:
-            usable = [r for r in protocol.rates_hz if r <= 200.0] or list(protocol.rates_hz)
+            usable = [r for r in protocol.rates_hz if r <= 210.0] or list(protocol.rates_hz)
             rate = max(usable) if usable else protocol.default_rate_hz
     accel = args.range_g
     if accel is None and protocol.accel_ranges_g:
-        accel = max([g for g in protocol.accel_ranges_g if g <= 16.0] or protocol.accel_ranges_g)
+        upto_8 = [g for g in protocol.accel_ranges_g if g <= 8.0]
+        accel = max([protocol.default_accel_range_g, *upto_8])
     gyro: float | bool | None = True
     if args.no_gyro:
         gyro = False
