@@ -1,0 +1,160 @@
+"""Per-rep metrics exactly as science.md §3 defines them.
+
+* Concentric phase: from the start of upward motion to lockout (v -> 0). Its ends are the
+  velocity zero crossings around the peak. A residual drift of a few mm/s can keep the corrected
+  velocity barely above zero for a while at either end; so each end is also found as the point
+  where velocity crosses a small threshold, extrapolated to zero along the local slope, and the
+  later start / earlier end is kept.
+* MCV: mean velocity over the concentric phase = ROM / duration (Sánchez-Medina 2017).
+* MPV: mean velocity from concentric start until bar acceleration first drops below -g
+  (Sánchez-Medina 2010); the acceleration is the zero-phase low-passed one
+  (`PipelineSettings.event_cutoff_hz`, science.md §1.3). MPV = MCV when it never does.
+* PV: highest instantaneous concentric velocity; time to peak from concentric start.
+* ROM: concentric displacement, the integral of velocity.
+* Mean power: mean of m (a + g) v over the concentric (force as on a force plate).
+
+Velocity is treated as piecewise linear between samples, so integrals over fractional end
+points are exact for that interpolant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Velocity threshold (m/s, and share of peak velocity) for the threshold-and-extrapolate end
+#: points: above integration noise of a still bar (~mm/s), far below any concentric velocity.
+_END_THRESHOLD_MPS = 0.02
+_END_THRESHOLD_FRACTION = 0.04
+
+
+@dataclass(slots=True)
+class ConcentricMetrics:
+    """Metrics of one concentric phase (times on the input axis)."""
+
+    start_s: float
+    end_s: float
+    mean_velocity_mps: float
+    mean_propulsive_velocity_mps: float
+    peak_velocity_mps: float
+    peak_time_s: float
+    rom_m: float
+    mean_power_w: float | None
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+def _cross_time(t: np.ndarray, y: np.ndarray, i: int, level: float) -> float:
+    """Time where ``y`` crosses ``level`` between samples ``i`` and ``i + 1`` (linear)."""
+    y0, y1 = y[i], y[i + 1]
+    if y1 == y0:
+        return float(t[i])
+    f = (level - y0) / (y1 - y0)
+    f = min(max(f, 0.0), 1.0)
+    return float(t[i] + f * (t[i + 1] - t[i]))
+
+
+def integral(t: np.ndarray, y: np.ndarray, ta: float, tb: float) -> float:
+    """Integral of the piecewise-linear interpolant of ``y`` over ``[ta, tb]``."""
+    if tb <= ta:
+        return 0.0
+    inside = (t > ta) & (t < tb)
+    tt = np.concatenate(([ta], t[inside], [tb]))
+    yy = np.concatenate(([np.interp(ta, t, y)], y[inside], [np.interp(tb, t, y)]))
+    return float(np.sum(0.5 * (yy[1:] + yy[:-1]) * np.diff(tt)))
+
+
+def concentric_bounds(t: np.ndarray, v: np.ndarray, i_peak: int, lo: int, hi: int) -> tuple[float, float]:
+    """Start and end times of the upward phase containing ``i_peak`` (searched in ``[lo, hi]``)."""
+    pv = float(v[i_peak])
+    thr = max(_END_THRESHOLD_MPS, _END_THRESHOLD_FRACTION * pv)
+    # Start: last sample at or below zero before the peak.
+    seg = v[lo : i_peak + 1]
+    nonpos = np.flatnonzero(seg <= 0.0)
+    if nonpos.size:
+        i0 = lo + int(nonpos[-1])
+        t_zero = _cross_time(t, v, i0, 0.0) if i0 < i_peak else float(t[i0])
+    else:
+        i0 = lo
+        t_zero = float(t[lo])
+    below = np.flatnonzero(v[i0 : i_peak + 1] <= thr)
+    t_start = t_zero
+    if below.size:
+        j = i0 + int(below[-1])
+        if j < i_peak:
+            tc = _cross_time(t, v, j, thr)
+            slope = (v[j + 1] - v[j]) / max(t[j + 1] - t[j], 1e-9)
+            if slope > 0:
+                t_start = max(t_zero, tc - thr / slope)
+    # End: first sample at or below zero after the peak.
+    seg = v[i_peak : hi + 1]
+    nonpos = np.flatnonzero(seg <= 0.0)
+    if nonpos.size:
+        i1 = i_peak + int(nonpos[0])
+        t_zero_end = _cross_time(t, v, i1 - 1, 0.0) if i1 > i_peak else float(t[i1])
+    else:
+        i1 = hi
+        t_zero_end = float(t[hi])
+    below = np.flatnonzero(v[i_peak : i1 + 1] <= thr)
+    t_end = t_zero_end
+    if below.size:
+        j = i_peak + int(below[0])
+        if j > i_peak:
+            tc = _cross_time(t, v, j - 1, thr)
+            slope = (v[j] - v[j - 1]) / max(t[j] - t[j - 1], 1e-9)
+            if slope < 0:
+                t_end = min(t_zero_end, tc + thr / -slope)
+    return t_start, t_end
+
+
+def concentric_metrics(
+    t: np.ndarray,
+    v: np.ndarray,
+    a: np.ndarray,
+    a_event: np.ndarray,
+    t_start: float,
+    t_end: float,
+    *,
+    gravity_mps2: float,
+    load_kg: float | None,
+) -> ConcentricMetrics:
+    """All metrics of a concentric phase ``[t_start, t_end]``.
+
+    Args:
+        t, v: Sample times and drift-corrected vertical velocity.
+        a: Vertical acceleration (for power).
+        a_event: Low-passed vertical acceleration (for the end of the propulsive phase).
+        t_start, t_end: Concentric bounds (`concentric_bounds`).
+        gravity_mps2: g.
+        load_kg: System mass (bar + plates) for power, or None.
+    """
+    duration = max(t_end - t_start, 1e-9)
+    rom = integral(t, v, t_start, t_end)
+    mcv = rom / duration
+    inside = np.flatnonzero((t >= t_start) & (t <= t_end))
+    if inside.size:
+        k = int(inside[np.argmax(v[inside])])
+        pv, t_pv = float(v[k]), float(t[k])
+    else:
+        pv, t_pv = mcv, t_start
+    # Propulsive phase ends where acceleration first drops below -g.
+    mpv = mcv
+    if inside.size:
+        lo = max(int(inside[0]) - 1, 0)
+        brake = np.flatnonzero(a_event[lo : int(inside[-1]) + 1] < -gravity_mps2)
+        if brake.size:
+            j = lo + int(brake[0])
+            t_prop = _cross_time(t, a_event, j - 1, -gravity_mps2) if j > 0 else float(t[j])
+            t_prop = min(max(t_prop, t_start), t_end)
+            if t_prop - t_start > 1e-3:
+                mpv = integral(t, v, t_start, t_prop) / (t_prop - t_start)
+    power = None
+    if load_kg is not None:
+        power = load_kg * integral(t, (a + gravity_mps2) * v, t_start, t_end) / duration
+    return ConcentricMetrics(t_start, t_end, mcv, mpv, pv, t_pv, rom, power)
+
+
+__all__ = ["ConcentricMetrics", "concentric_bounds", "concentric_metrics", "integral"]

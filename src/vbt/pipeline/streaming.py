@@ -1,0 +1,677 @@
+"""`StreamingPipeline`: decoded samples in, rep/set events out -- the one analysis path.
+
+Live, replay and offline analysis all feed `ImuBatch` objects to the same pipeline (offline
+is "feed everything, then `finish`"), so their results are identical. Stages:
+
+1. `vbt.pipeline.timebase.Timebase` -- measured sample times on the input's axis, drops
+   filled, breaks marked.
+2. `vbt.pipeline.stationary.StillnessDetector` -- quiet windows.
+3. A segment state machine (this module): *waiting* for the first still period, *still*
+   (an anchor: velocity is zero, bias/up-vector/gyro bias are measured), *moving* (an open
+   motion segment, integrated causally for the live trace and provisional reps). A quiet window
+   becomes the next anchor only if its mean specific force matches gravity and the causally
+   integrated velocity there is small (a slow grind is not a stop). When the next anchor is
+   confirmed the segment is closed: orientation smoothed between the two anchors
+   (`vbt.pipeline.orientation`), ZUPT + linear detrend (`vbt.pipeline.velocity`), and the
+   piece goes to `vbt.pipeline.reps.RepFinder`.
+4. Events (`vbt.pipeline.events`) as decisions are made.
+
+Cost: each sample is handled a bounded number of times (causal pass, final pass), with
+vectorised NumPy per chunk and per segment; Python loops run only per state change. Memory is
+bounded: the still state keeps only the last half second, a motion segment is closed (without
+drift correction) after `PipelineSettings.max_segment_s`, and the rep finder drops history it
+can no longer need. Decisions depend only on the sample sequence, never on chunking.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import signal
+
+from firmware_protocols import ImuBatch
+from vbt.pipeline import orientation as ori
+from vbt.pipeline.events import (
+    PipelineEvent,
+    PipelineWarning,
+    RepProvisional,
+    TimingStatus,
+    TraceEvent,
+)
+from vbt.pipeline.metrics import concentric_bounds, concentric_metrics
+from vbt.pipeline.reps import MotionPiece, RepFinder
+from vbt.pipeline.results import AnalysisResult, RepResult, SetResult
+from vbt.pipeline.settings import ALGORITHM_VERSION, DEFAULT_SETTINGS, PipelineSettings
+from vbt.pipeline.stationary import StillnessDetector
+from vbt.pipeline.timebase import SampleChunk, Timebase
+from vbt.pipeline.velocity import CausalIntegrator, integrate_segment
+
+_WAIT, _STILL, _MOVING = "waiting", "still", "moving"
+#: Seconds of an anchor used to measure up-vector, gravity and gyro bias.
+_ANCHOR_STATS_S = 0.5
+#: Exit hysteresis: leaving an anchor needs this multiple of the entry thresholds.
+_EXIT_FACTOR = 1.5
+#: A quiet run this long anchors even when the causal velocity check fails (drifted estimate).
+_LONG_QUIET_S = 0.6
+#: Warn when no still period has been seen for this long since the start or a break.
+_NO_STILL_WARN_S = 20.0
+
+
+@dataclass(slots=True)
+class _Anchor:
+    """What a still period tells us: up direction, gravity reading, gyro bias."""
+
+    up: np.ndarray
+    g_mps2: float
+    gyro_bias: np.ndarray
+    start_s: float
+
+
+class _Buffer:
+    """Samples the state machine may still need, with a global index base."""
+
+    COLS = ("t", "dt", "arrival", "filled", "clipped", "mean_n", "sd_n", "sd_g", "thr_a", "thr_g", "vc", "pc")
+
+    def __init__(self) -> None:
+        self.base = 0
+        self.acc = np.empty((0, 3))
+        self.gyro: np.ndarray | None = None
+        for c in self.COLS:
+            setattr(self, c, np.empty(0, dtype=bool if c in ("filled", "clipped") else float))
+
+    @property
+    def end(self) -> int:
+        return self.base + len(self.t)
+
+    def append(self, chunk: SampleChunk, stats: tuple[np.ndarray, ...]) -> None:
+        n = len(chunk)
+        self.acc = np.concatenate((self.acc, chunk.accel_mps2))
+        if chunk.gyro_rads is not None:
+            self.gyro = chunk.gyro_rads.copy() if self.gyro is None else np.concatenate((self.gyro, chunk.gyro_rads))
+        cols = dict(
+            t=chunk.t_s, dt=chunk.dt_s, arrival=chunk.arrival_s, filled=chunk.filled, clipped=chunk.clipped,
+            mean_n=stats[0], sd_n=stats[1], sd_g=stats[2], thr_a=stats[3], thr_g=stats[4],
+            vc=np.zeros(n), pc=np.zeros(n),
+        )
+        for c, val in cols.items():
+            setattr(self, c, np.concatenate((getattr(self, c), val)))
+
+    def trim(self, keep_from: int) -> None:
+        cut = min(max(0, keep_from - self.base), len(self.t))
+        if cut == 0:
+            return
+        self.acc = self.acc[cut:]
+        if self.gyro is not None:
+            self.gyro = self.gyro[cut:]
+        for c in self.COLS:
+            setattr(self, c, getattr(self, c)[cut:])
+        self.base += cut
+
+    def sl(self, g0: int, g1: int) -> slice:
+        """Local slice for global ``[g0, g1)``."""
+        return slice(g0 - self.base, g1 - self.base)
+
+
+class StreamingPipeline:
+    """Incremental rep analysis of one IMU stream.
+
+    Args:
+        settings: Analysis settings (exercise profile, load, thresholds).
+        nominal_rate_hz: Configured sample rate, if known (from the recording header).
+        sensor_axis: The batches' ``sensor_time_s`` *is* the output time axis (decoded-sample
+            recordings, CSV); otherwise times are mapped onto the host arrival axis.
+
+    Use ``events = pipeline.feed(batch)`` for every batch, `link_break` when the link drops
+    or the decoder is reset, and `finish` at the end; `result` gives the `AnalysisResult`.
+    """
+
+    def __init__(
+        self,
+        settings: PipelineSettings = DEFAULT_SETTINGS,
+        *,
+        nominal_rate_hz: float | None = None,
+        sensor_axis: bool = False,
+    ) -> None:
+        self.settings = settings
+        self.timebase = Timebase(settings, nominal_rate_hz=nominal_rate_hz, sensor_axis=sensor_axis)
+        self.finder = RepFinder(settings)
+        self._det: StillnessDetector | None = None
+        self._w = 3
+        self._buf = _Buffer()
+        self._state = _WAIT
+        self._next = 0  # next global sample index the state machine has not processed
+        self._seg_start = -1
+        self._anchor: _Anchor | None = None  # opening anchor of the current segment
+        self._still_start = -1  # global index where the current still period began
+        self._still_g_ref = 9.80665
+        self._wait_since_s: float | None = None
+        self._p = 0.0  # final position at the current anchor
+        self._fwd: ori.ForwardUp | None = None
+        self._integ: CausalIntegrator | None = None
+        self._prov_min = math.inf
+        self._prov_top: float | None = None
+        self._trace_step = 1
+        self._next_tick_s: float | None = None
+        self._warned: set[str] = set()
+        self._tb_warn_seen = 0
+        self._finished = False
+        self._last_at_s = 0.0
+        self._clip_warned = False
+        self._no_still_warned = False
+        self._qrun = 0
+        self._still_start_s = 0.0
+        self._rate = 100.0
+        self._samples_seen = 0
+        self._filled_seen = 0
+        self._lost_seen = 0
+
+    # ------------------------------------------------------------------ public
+
+    def feed(self, batch: ImuBatch) -> list[PipelineEvent]:
+        """Process one batch of decoded samples; returns the events it triggered, in order."""
+        if self._finished:
+            raise RuntimeError("feed() after finish(): make a new StreamingPipeline")
+        out: list[PipelineEvent] = []
+        for chunk in self.timebase.push(batch):
+            self._process_chunk(chunk, out)
+        self._timebase_warnings(out)
+        return out
+
+    def link_break(self) -> list[PipelineEvent]:
+        """The link dropped (or the decoder was reset): never integrate across this point."""
+        self.timebase.link_break()
+        return []
+
+    def finish(self) -> list[PipelineEvent]:
+        """End of input: close the open segment, settle pending decisions, end the open set."""
+        if self._finished:
+            return []
+        out: list[PipelineEvent] = []
+        for chunk in self.timebase.flush():
+            self._process_chunk(chunk, out)
+        at = self._last_at_s
+        if self._state == _MOVING:
+            self._close_segment(self._buf.end - 1, None, at, out, anchored=False)
+        out.extend(self.finder.finish(at))
+        self._timebase_warnings(out)
+        self._finished = True
+        return out
+
+    @property
+    def sets(self) -> list[SetResult]:
+        """Sets found so far (the last may still be open)."""
+        return self.finder.sets
+
+    def warnings(self) -> list[str]:
+        """Warnings for the result, including the missing-sample summary."""
+        notes = list(dict.fromkeys(self.timebase.warnings + [w for w in self._warned if " " in w]))
+        missing = self.timebase.missing_pct
+        if missing >= 0.05:
+            notes.insert(0, f"{missing:.1f} % of samples missing; gaps bridged by interpolation where short")
+        return notes
+
+    def result(self, source: str = "", *, exercise: str | None = None) -> AnalysisResult:
+        """The analysis so far in the `vbt analyze` contract."""
+        tb = self.timebase
+        duration = 0.0 if tb.first_t_s is None or tb.last_t_s is None else tb.last_t_s - tb.first_t_s
+        return AnalysisResult(
+            source=source,
+            exercise=exercise or self.settings.exercise.name,
+            sample_rate_hz=tb.rate_hz,
+            duration_s=duration,
+            warnings=self.warnings(),
+            sets=list(self.finder.sets),
+            load_kg=self.settings.load_kg,
+            algorithm_version=ALGORITHM_VERSION,
+        )
+
+    # ------------------------------------------------------------------ chunks
+
+    def _process_chunk(self, chunk: SampleChunk, out: list[PipelineEvent]) -> None:
+        if self._det is None:
+            # Window sizes come from the configured rate, never from the running estimate, so
+            # they cannot depend on how much input the time base had seen (chunking).
+            rate = 1.0 / self.timebase.nominal_period_s
+            self._rate = rate
+            self._det = StillnessDetector(self.settings, rate, bool(self.timebase.has_gyro))
+            self._w = self._det.width
+            self._trace_step = max(1, int(round(rate / self.settings.trace_rate_hz)))
+        if chunk.break_before and self._buf.end > 0:
+            self._on_break(out)
+        stats = self._det.update(chunk.accel_mps2, chunk.gyro_rads)
+        self._buf.append(chunk, stats)
+        self._buf.pc[len(self._buf.pc) - len(chunk) :] = self._p
+        self._samples_seen += len(chunk)
+        self._filled_seen += int(chunk.filled.sum())
+        self._lost_seen += chunk.lost_before
+        g_chunk0 = self._buf.end - len(chunk)
+        self._run(out)
+        self._emit_trace(g_chunk0, out)
+        if chunk.clipped.any() and not self._clip_warned:
+            self._clip_warned = True
+            k = int(np.flatnonzero(chunk.clipped)[0])
+            self._warn(out, float(chunk.arrival_s[k]), "clipping",
+                       f"accelerometer at full scale at t={chunk.t_s[k]:.2f} s: reps with clipped samples get low quality; "
+                       "use a larger range (e.g. 16 g)")
+        self._last_at_s = float(chunk.arrival_s[-1])
+        self._trim()
+
+    def _on_break(self, out: list[PipelineEvent]) -> None:
+        """Stream discontinuity: close what is open without drift correction, start over."""
+        at = self._last_at_s
+        if self._state == _MOVING:
+            self._close_segment(self._buf.end - 1, None, at, out, anchored=False)
+        out.extend(self.finder.on_break(at))
+        self._state = _WAIT
+        self._wait_since_s = None
+        self._anchor = None
+        self._next = self._buf.end
+        self._buf.trim(self._buf.end)
+        # Windows must not span the break.
+        assert self._det is not None
+        self._det = StillnessDetector(self.settings, self._rate, bool(self.timebase.has_gyro))
+
+    # ------------------------------------------------------------------ state machine
+
+    def _quiet(self, g0: int, g1: int, g_ref: float | None) -> np.ndarray:
+        b = self._buf
+        sl = b.sl(g0, g1)
+        q = (b.sd_n[sl] < b.thr_a[sl]) & (b.sd_g[sl] <= b.thr_g[sl])
+        if g_ref is not None:
+            q &= np.abs(b.mean_n[sl] - g_ref) < np.maximum(b.thr_a[sl], 0.1)
+        return q
+
+    def _run(self, out: list[PipelineEvent]) -> None:
+        """Advance the state machine over the buffered samples, ticking at fixed sample times."""
+        b = self._buf
+        while self._next < b.end:
+            if self._next_tick_s is None:
+                self._next_tick_s = float(b.t[self._next - b.base]) + self.settings.status_interval_s
+            lt = self._next - b.base
+            g_tick = self._next + int(np.searchsorted(b.t[lt:], self._next_tick_s, side="left"))
+            g_end = min(b.end, g_tick)
+            while self._next < g_end:
+                if self._state == _WAIT:
+                    self._run_wait(out, g_end)
+                elif self._state == _STILL:
+                    self._run_still(out, g_end)
+                else:
+                    self._run_moving(out, g_end)
+            if g_tick < b.end and self._next >= g_tick:
+                self._tick(g_tick, out)
+
+    def _tick(self, g: int, out: list[PipelineEvent]) -> None:
+        """Periodic status and rest check at sample ``g`` (times depend only on the samples)."""
+        b = self._buf
+        t = float(b.t[g - b.base])
+        at = float(b.arrival[g - b.base])
+        while self._next_tick_s is not None and self._next_tick_s <= t:
+            self._next_tick_s += self.settings.status_interval_s
+        # Rate and missing share from the samples up to g only (chunking-independent).
+        lo = max(b.base, g - int(self._rate))
+        dts = b.dt[lo - b.base : g - b.base + 1]
+        dts = dts[dts > 0]
+        rate = 1.0 / float(np.median(dts)) if dts.size else self._rate
+        filled_after = int(b.filled[g - b.base + 1 :].sum())
+        lost = self._lost_seen
+        expected = self._samples_seen - (b.end - 1 - g) + lost
+        missing = 100.0 * (self._filled_seen - filled_after + lost) / expected if expected > 0 else 0.0
+        out.append(TimingStatus(at, rate, missing, expected - lost))
+        out.extend(self.finder.on_tick(t, at))
+
+    def _run_wait(self, out: list[PipelineEvent], g_end: int) -> None:
+        b = self._buf
+        g0, g1 = self._next, g_end
+        if self._wait_since_s is None:
+            self._wait_since_s = float(b.t[g0 - b.base])
+        q = self._quiet(g0, g1, None)
+        # The first window after the start or a break must lie inside the new stream.
+        idx = np.flatnonzero(q)
+        if not idx.size:
+            self._next = g1
+            t_now = float(b.t[-1])
+            if t_now - self._wait_since_s > _NO_STILL_WARN_S and not self._no_still_warned:
+                self._no_still_warned = True
+                self._warn(out, float(b.arrival[-1]), "no-still",
+                           f"no still period for {t_now - self._wait_since_s:.0f} s: velocity cannot be anchored "
+                           "until the bar rests (is the sensor on the bar?)")
+            return
+        k = g0 + int(idx[0])
+        start = max(k - self._w + 1, b.base)
+        self._enter_still(start, k)
+
+    def _enter_still(self, start_g: int, k: int) -> None:
+        b = self._buf
+        self._state = _STILL
+        self._still_start = start_g
+        self._still_start_s = float(b.t[start_g - b.base])
+        self._still_g_ref = float(np.mean(np.linalg.norm(b.acc[b.sl(start_g, k + 1)], axis=1)))
+        rest = b.sl(start_g, b.end)
+        b.vc[rest] = 0.0
+        b.pc[rest] = self._p
+        self._next = k + 1
+        self._no_still_warned = False
+        self._wait_since_s = None
+
+    def _run_still(self, out: list[PipelineEvent], g_end: int) -> None:
+        b = self._buf
+        g0 = self._next
+        # Re-measure gravity once per block so slow bias drift never ends a long rest (blocks
+        # start where the still period did, so their edges do not depend on chunking).
+        blk = max(self._w, int(round(self._rate)))
+        g1 = min(g_end, g0 + blk - ((g0 - self._still_start) % blk))
+        sl = b.sl(g0, g1)
+        exit_ = (
+            (b.sd_n[sl] > _EXIT_FACTOR * b.thr_a[sl])
+            | (b.sd_g[sl] > _EXIT_FACTOR * b.thr_g[sl])
+            | (np.abs(b.mean_n[sl] - self._still_g_ref) > _EXIT_FACTOR * np.maximum(b.thr_a[sl], 0.1))
+            | ~np.isfinite(b.sd_n[sl])
+        )
+        hit = np.flatnonzero(exit_)
+        if not hit.size:
+            self._next = g1
+            if (g1 - self._still_start) % blk == 0:
+                lo = max(self._still_start + self._w - 1, g1 - blk)
+                self._still_g_ref = float(np.mean(b.mean_n[b.sl(lo, g1)]))
+            return
+        k = g0 + int(hit[0])
+        # Motion began somewhere in the window ending at k: start integrating a window earlier.
+        s = max(self._still_start, k - self._w)
+        self._anchor = self._measure_anchor(max(self._still_start, s - self._stats_n()), s + 1, self._still_start_s)
+        self._start_segment(s)
+        self._next = s + 1
+
+    def _stats_n(self) -> int:
+        return max(self._w, int(round(_ANCHOR_STATS_S * self._rate)))
+
+    def _measure_anchor(self, g0: int, g1: int, start_s: float) -> _Anchor:
+        b = self._buf
+        sl = b.sl(g0, g1)
+        acc = b.acc[sl]
+        mean_f = acc.mean(axis=0)
+        up = ori.unit(mean_f)
+        if b.gyro is not None:
+            g = float(mean_f @ up)
+            bias = b.gyro[sl].mean(axis=0)
+        else:
+            g = float(np.mean(np.linalg.norm(acc, axis=1)))
+            bias = np.zeros(3)
+        return _Anchor(up, g, bias, start_s)
+
+    def _start_segment(self, s: int) -> None:
+        b = self._buf
+        assert self._anchor is not None
+        self._state = _MOVING
+        self._seg_start = s
+        self._fwd = ori.ForwardUp(self._anchor.up, self._anchor.gyro_bias) if b.gyro is not None else None
+        self._integ = CausalIntegrator(self._p)
+        self._prov_min = self._p
+        self._prov_top = None
+        ls = s - b.base
+        b.vc[ls] = 0.0
+        b.pc[ls] = self._p
+        # Prime the causal state with the segment's first (still) sample.
+        self._causal(s, s + 1)
+
+    def _causal(self, g0: int, g1: int) -> tuple[np.ndarray, np.ndarray]:
+        """Causal vertical velocity/position for samples ``g0..g1-1`` of the open segment."""
+        b = self._buf
+        assert self._anchor is not None and self._integ is not None
+        sl = b.sl(g0, g1)
+        acc = b.acc[sl]
+        dt = b.dt[sl].copy()
+        if g0 == self._seg_start:
+            dt[0] = 0.0
+        if self._fwd is not None and b.gyro is not None:
+            up = self._fwd.update(b.gyro[sl], dt)
+            a = ori.vertical_accel_gyro(acc, up, np.full(len(acc), self._anchor.g_mps2))
+        else:
+            a = ori.vertical_accel_norm(acc, self._anchor.up, np.full(len(acc), self._anchor.g_mps2))
+        v, p = self._integ.update(a, dt)
+        b.vc[sl] = v
+        b.pc[sl] = p
+        return v, p
+
+    def _run_moving(self, out: list[PipelineEvent], g_end: int) -> None:
+        b = self._buf
+        st = self.settings
+        g0, g1 = self._next, g_end
+        v, _ = self._causal(g0, g1)
+        assert self._anchor is not None
+        t = b.t[b.sl(g0, g1)]
+        elapsed = t - float(b.t[self._seg_start - b.base])
+        q = self._quiet(g0, g1, self._anchor.g_mps2)
+        # Length of the quiet run ending at each sample (for the long-quiet fallback).
+        run = _run_lengths(q, self._quiet_run_before(g0))
+        ok = q & ((np.abs(v) < st.still_max_velocity_mps) | (elapsed > st.still_velocity_check_s)
+                  | (run * (b.dt[b.sl(g0, g1)].mean() if g1 > g0 else 0.0) >= _LONG_QUIET_S))
+        # An anchor must lie after the segment's first window (no zero-length segments).
+        ok &= np.arange(g0, g1) - self._w + 1 > self._seg_start
+        hit = np.flatnonzero(ok)
+        self._qrun = int(run[-1]) if len(run) else 0
+        if hit.size:
+            k = g0 + int(hit[0])
+            self._provisional(g0, k + 1, out)
+            e = k - self._w + 1
+            at = float(b.arrival[k - b.base])
+            self._close_segment(e, k, at, out, anchored=True)
+            self._enter_still(e, k)
+            return
+        self._provisional(g0, g1, out)
+        self._next = g1
+        if elapsed[-1] > st.max_segment_s:
+            at = float(b.arrival[-1])
+            key = "long-motion"
+            self._warn(out, at, key, f"{elapsed[-1]:.0f} s of motion without a still period at t={t[-1]:.1f} s: "
+                       "reps there are not drift-corrected (low quality)")
+            self._close_segment(g1 - 1, None, at, out, anchored=False)
+            self._state = _WAIT
+            self._wait_since_s = None
+
+    def _quiet_run_before(self, g0: int) -> int:
+        """Quiet-run length carried into ``g0`` (0 at a segment's first samples)."""
+        return self._qrun if g0 > self._seg_start + 1 else 0
+
+    # ------------------------------------------------------------------ segments
+
+    def _close_segment(self, e: int, k: int | None, at_s: float, out: list[PipelineEvent], *, anchored: bool) -> None:
+        """Final processing of the open segment ``[seg_start, e]``; ``k``: last anchor sample."""
+        b = self._buf
+        s = self._seg_start
+        assert self._anchor is not None
+        A = self._anchor
+        if e <= s:
+            self._state = _WAIT if not anchored else self._state
+            return
+        sl = b.sl(s, e + 1)
+        t = b.t[sl]
+        dt = b.dt[sl].copy()
+        dt[0] = 0.0
+        acc = b.acc[sl]
+        # The closing anchor: its first window is all that is known when the segment closes.
+        B = self._measure_anchor(e, k + 1, float(b.t[e - b.base])) if anchored and k is not None else A
+        n = len(t)
+        frac = (t - t[0]) / (t[-1] - t[0]) if t[-1] > t[0] else np.zeros(n)
+        g_ref = A.g_mps2 + frac * (B.g_mps2 - A.g_mps2)
+        if b.gyro is not None:
+            gyro = b.gyro[sl]
+            if anchored:
+                up = ori.smoothed_up(gyro, dt, A.up, B.up, A.gyro_bias, B.gyro_bias)
+            else:
+                fwd = ori.ForwardUp(A.up, A.gyro_bias)
+                up = fwd.update(gyro, dt)
+            a = ori.vertical_accel_gyro(acc, up, g_ref)
+        else:
+            a = ori.vertical_accel_norm(acc, A.up, g_ref)
+        kin = integrate_segment(a, dt, t, self._p, detrend=anchored)
+        a_ev = self._event_filter(a, dt)
+        piece = MotionPiece(
+            t_s=t.copy(),
+            velocity_mps=kin.velocity_mps,
+            position_m=kin.position_m,
+            accel_mps2=a,
+            accel_event_mps2=a_ev,
+            filled=b.filled[sl].copy(),
+            clipped=b.clipped[sl].copy(),
+            drift_mps=kin.drift_mps,
+            anchored=anchored,
+            anchor_before_s=max(0.0, float(t[0]) - A.start_s),
+            segment_s=float(t[-1] - t[0]),
+        )
+        self._p = float(kin.position_m[-1])
+        out.extend(self.finder.on_piece(piece, at_s))
+        if not anchored:
+            self._state = _WAIT
+
+    def _event_filter(self, a: np.ndarray, dt: np.ndarray) -> np.ndarray:
+        """Zero-phase 4th-order Butterworth low-pass (science.md §1.3) for event detection."""
+        steps = dt[dt > 0]
+        fs = 1.0 / float(np.median(steps)) if steps.size else self._rate
+        fc = min(self.settings.event_cutoff_hz, 0.4 * fs)
+        if len(a) < 16 or fc <= 0:
+            return a.copy()
+        sos = _butter_sos(round(fc / fs, 4))
+        padlen = min(len(a) - 1, 3 * (2 * len(sos) + 1))
+        return signal.sosfiltfilt(sos, a, padlen=padlen)
+
+    # ------------------------------------------------------------------ live extras
+
+    def _provisional(self, g0: int, g1: int, out: list[PipelineEvent]) -> None:
+        """Provisional reps from the causal stream: a big enough rise whose velocity hit zero."""
+        b = self._buf
+        st = self.settings
+        if g1 <= g0:
+            return
+        sl = b.sl(g0, g1)
+        v, p = b.vc[sl], b.pc[sl]
+        h = st.turn_hysteresis_m
+        median = self.finder.median_rom()
+        need = max(st.exercise.min_rom_m, st.rel_rom_fraction * median if median else 0.0)
+        vprev = np.concatenate(([b.vc[g0 - 1 - b.base] if g0 - 1 >= max(self._seg_start, b.base) else 0.0], v[:-1]))
+        down = np.flatnonzero((vprev > 0) & (v <= 0))
+        last = 0
+        for j in down.tolist():
+            seg_p = p[last : j + 1]
+            if self._prov_top is not None:
+                below = np.flatnonzero(seg_p < self._prov_top - h)
+                if not below.size:
+                    last = j + 1
+                    continue
+                self._prov_top = None
+                self._prov_min = float(seg_p[int(below[0]) :].min())
+            else:
+                self._prov_min = min(self._prov_min, float(seg_p.min()))
+            if p[j] - self._prov_min < need:
+                last = j + 1
+                continue
+            self._emit_provisional(g0 + j, out)
+            self._prov_top = float(p[j])
+            self._prov_min = math.inf
+            last = j + 1
+        if last < len(p):
+            tail = p[last:]
+            if self._prov_top is not None:
+                below = np.flatnonzero(tail < self._prov_top - h)
+                if below.size:
+                    self._prov_top = None
+                    self._prov_min = float(tail[int(below[0]) :].min())
+            else:
+                self._prov_min = min(self._prov_min, float(tail.min()))
+
+    def _emit_provisional(self, gk: int, out: list[PipelineEvent]) -> None:
+        b = self._buf
+        st = self.settings
+        lo = self._seg_start - b.base
+        hi = gk - b.base
+        t = b.t[lo : hi + 1]
+        v = b.vc[lo : hi + 1]
+        if len(t) < 3:
+            return
+        ipk = int(np.argmax(v))
+        if v[ipk] < st.min_peak_velocity_mps:
+            return
+        # Search for the start only after the lowest point before the peak.
+        pp = b.pc[lo : hi + 1]
+        ib = int(np.argmin(pp[: ipk + 1]))
+        t0, t1 = concentric_bounds(t, v, ipk, ib, len(t) - 1)
+        if t1 - t0 < st.min_concentric_s:
+            return
+        m = concentric_metrics(t, v, v * 0.0, v * 0.0, t0, t1, gravity_mps2=st.local_gravity_mps2, load_kg=None)
+        set_index, rep_index = self.finder.next_slot(t0)
+        inside = (t >= t0) & (t <= t1)
+        rep = RepResult(
+            index=rep_index, start_s=t0, end_s=t1, mean_velocity_mps=m.mean_velocity_mps,
+            mean_propulsive_velocity_mps=m.mean_velocity_mps, peak_velocity_mps=m.peak_velocity_mps,
+            rom_m=m.rom_m, duration_s=m.duration_s, time_to_peak_s=m.peak_time_s - t0,
+            quality=1.0, provisional=True, t_s=t[inside].copy(), velocity_mps=v[inside].copy(),
+        )
+        self.finder.add_provisional(set_index, rep_index, t0, t1)
+        out.append(RepProvisional(float(b.arrival[hi]), set_index, rep))
+
+    def _emit_trace(self, g_chunk0: int, out: list[PipelineEvent]) -> None:
+        b = self._buf
+        g0 = max(g_chunk0, b.base)
+        g1 = min(self._next, b.end)
+        if g1 <= g0:
+            return
+        idx = np.arange(g0, g1)
+        pick = idx[idx % self._trace_step == 0]
+        if not pick.size:
+            return
+        loc = pick - b.base
+        still = b.vc[loc] == 0.0
+        out.append(TraceEvent(float(b.arrival[loc[-1]]), b.t[loc].copy(), b.vc[loc].copy(), b.pc[loc].copy(), still))
+
+    def _warn(self, out: list[PipelineEvent], at_s: float, code: str, message: str) -> None:
+        if message in self._warned:
+            return
+        self._warned.add(message)
+        out.append(PipelineWarning(at_s, code, message))
+
+    def _timebase_warnings(self, out: list[PipelineEvent]) -> None:
+        tb = self.timebase
+        for w, at in zip(tb.warnings[self._tb_warn_seen :], tb.warning_times[self._tb_warn_seen :], strict=True):
+            out.append(PipelineWarning(at, "gap" if "gap" in w else "input", w))
+        self._tb_warn_seen = len(tb.warnings)
+
+    def _trim(self) -> None:
+        """Keep only samples the state machine may still need."""
+        b = self._buf
+        if self._state == _MOVING:
+            keep = self._seg_start
+        elif self._state == _STILL:
+            keep = max(self._still_start, self._next - self._stats_n() - self._w)
+        else:
+            keep = self._next - self._w
+        b.trim(min(keep, self._next))
+
+
+def _run_lengths(q: np.ndarray, carry: int) -> np.ndarray:
+    """Length of the run of True ending at each element (``carry`` continues a previous run)."""
+    n = len(q)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    idx = np.arange(1, n + 1)
+    last_false = np.maximum.accumulate(np.where(~q, idx, 0))
+    run = idx - last_false
+    first_false = np.flatnonzero(~q)
+    head = n if not first_false.size else int(first_false[0])
+    run[:head] += carry
+    return run
+
+
+_SOS_CACHE: dict[float, np.ndarray] = {}
+
+
+def _butter_sos(wn_half: float) -> np.ndarray:
+    """4th-order Butterworth low-pass SOS at ``fc / fs`` (cached)."""
+    sos = _SOS_CACHE.get(wn_half)
+    if sos is None:
+        sos = signal.butter(4, 2.0 * wn_half, output="sos")
+        _SOS_CACHE[wn_half] = sos
+    return sos
+
+
+__all__ = ["StreamingPipeline"]

@@ -1,0 +1,698 @@
+"""Sample timing: from decoded batches to a gap-aware sequence of timed samples.
+
+A BLE IMU gives us samples in notifications that reach the host in bursts, one burst per
+connection event, 7.5-50 ms apart, with jitter, and some notifications never arrive
+(science.md §6.2). Some sensors stamp samples with their own clock or a counter (Polar,
+Movesense); others send nothing (WitMotion, Thingy:52), and their real rate is not the
+nominal one (WitMotion runs ~1 % slow, sensors.md §2). A rate error is a velocity-scale error
+(science.md §6.1), so the time base is *measured*, never assumed:
+
+* **Sensor clock** (``ImuBatch.sensor_time_s`` present): sample times come from the sensor;
+  gaps show directly as jumps in sensor time. The host axis is reached by fitting
+  ``host = c + b * sensor`` to the *lower envelope* of arrival delays (a notification can
+  arrive late, never early), over blocks of `PipelineSettings.clock_block_s` and a window of
+  `PipelineSettings.clock_window_s` (science.md §6.2: robust online fit over >= 30 s).
+* **Sample count** (no sensor time): sample k was taken at ``c + b * (k + M_k) / rate``,
+  where ``M_k`` counts samples inferred missing. The same lower-envelope fit gives the
+  measured rate ``1 / (b * dt_nominal)``; a notification that arrives later than the jitter
+  seen so far by more than a sample period reveals dropped samples, which are inserted.
+* **Sensor axis** (recordings of decoded samples, CSV): the given times are the output axis.
+
+Missing samples (drops, non-finite values) up to `PipelineSettings.max_bridge_gap_s` are
+filled by linear interpolation and flagged ``filled`` (rep quality drops with them); longer
+gaps and link losses *break* the stream: integration never runs across a break.
+
+Every decision depends only on the sample sequence (block boundaries are defined on the
+sensor-clock axis, fits are updated when a block completes), so the output does not depend on
+how the input was chunked.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from firmware_protocols import STANDARD_GRAVITY_MPS2, ImuBatch
+from vbt.pipeline.settings import PipelineSettings
+
+#: Fallback nominal rate when neither the batch nor the caller knows one (Hz).
+_FALLBACK_RATE_HZ = 100.0
+#: Samples buffered before output in sensor mode when the nominal rate is unknown, to measure
+#: the sample spacing from the data itself.
+_WARMUP_SAMPLES = 16
+#: Share of full scale at which an accelerometer axis counts as clipped.
+_CLIP_FRACTION = 0.995
+#: Blocks of clock history needed before dropped samples are inferred from arrival delays
+#: (before that the rate is not known well enough to tell a drop from a rate error).
+_MIN_BLOCKS_FOR_DROPS = 2
+#: How far back the step test looks for on-time bursts (s).
+_STEP_WINDOW_S = 0.4
+
+
+@dataclass(slots=True)
+class SampleChunk:
+    """Consecutive timed samples, contiguous (no break inside).
+
+    Attributes:
+        t_s: Sample times on the output (host) axis.
+        dt_s: Integration step before each sample (``dt_s[0]`` links to the previous chunk's
+            last sample; 0 after a break).
+        accel_mps2: ``(n, 3)`` specific force, sensor frame.
+        gyro_rads: ``(n, 3)`` angular rate, or None.
+        arrival_s: When each sample became available (host axis): the event time base.
+        filled: True for samples interpolated over a drop or a non-finite value.
+        clipped: True where an accelerometer axis is at full scale.
+        break_before: The stream is discontinuous before this chunk.
+        lost_before: Samples estimated lost in the break before this chunk.
+    """
+
+    t_s: np.ndarray
+    dt_s: np.ndarray
+    accel_mps2: np.ndarray
+    gyro_rads: np.ndarray | None
+    arrival_s: np.ndarray
+    filled: np.ndarray
+    clipped: np.ndarray
+    break_before: bool = False
+    lost_before: int = 0
+
+    def __len__(self) -> int:
+        return int(self.t_s.shape[0])
+
+
+class _ClockFit:
+    """Lower-envelope line ``arrival = c + b * x`` over completed blocks (see module doc).
+
+    Also keeps the distribution of the *group-last* excess: the arrival delay, over the line,
+    of the last sample of each burst of samples that arrived together. That sample was taken
+    at most one period (plus host jitter) before its burst was delivered, so its excess is
+    tight, and dropped samples before a burst shift it by whole periods.
+    """
+
+    def __init__(self, settings: PipelineSettings) -> None:
+        self.block_s = settings.clock_block_s
+        self.max_blocks = max(2, int(round(settings.clock_window_s / settings.clock_block_s)))
+        self.prior_var = (settings.clock_prior_ppm * 1e-6) ** 2
+        self.points: deque[tuple[float, float]] = deque(maxlen=self.max_blocks)
+        self.b = 1.0
+        self.c: float | None = None
+        self.block_id: int | None = None
+        self._bx: list[np.ndarray] = []
+        self._ba: list[np.ndarray] = []
+        self.excess_stats: deque[tuple[float, float]] = deque(maxlen=20)
+
+    def reset(self) -> None:
+        """Forget the envelope history (after a break); keep the rate as the new prior."""
+        self.points.clear()
+        self.c = None
+        self.block_id = None
+        self._bx, self._ba = [], []
+        self.excess_stats.clear()
+
+    def map(self, x: np.ndarray) -> np.ndarray:
+        return self.c + self.b * x  # type: ignore[operator]
+
+    def add(self, x: np.ndarray, arrival: np.ndarray) -> None:
+        """Feed samples of the current block."""
+        self._bx.append(x)
+        self._ba.append(arrival)
+
+    def close_block(self, next_arrival: float) -> None:
+        """The current block is complete (``next_arrival``: the sample after it); refit."""
+        if self._bx:
+            x = np.concatenate(self._bx)
+            ar = np.concatenate(self._ba)
+            d = ar - x
+            i = int(np.argmin(d))
+            self.points.append((float(x[i]), float(d[i])))
+            if self.c is not None:
+                nxt = np.concatenate((ar[1:], [next_arrival]))
+                last = nxt > ar
+                if last.any():
+                    e = ar[last] - self.map(x[last])
+                    u = e - e.min()
+                    self.excess_stats.append((float(np.median(u)), float(np.max(u))))
+        self._bx, self._ba = [], []
+        self._refit()
+
+    def _refit(self) -> None:
+        n = len(self.points)
+        if n == 0:
+            return
+        pts = np.asarray(self.points)
+        xs, ds = pts[:, 0], pts[:, 1]
+        beta = 0.0
+        if n >= 3:
+            for _ in range(2):
+                xm, dm = xs.mean(), ds.mean()
+                sxx = float(((xs - xm) ** 2).sum())
+                if sxx <= 0:
+                    break
+                beta_ls = float(((xs - xm) * (ds - dm)).sum()) / sxx
+                resid = ds - dm - beta_ls * (xs - xm)
+                s2 = max(float(resid.var()), (0.5e-3) ** 2)
+                var_ls = s2 / sxx
+                # Shrink towards the nominal rate: with little history the slope of a few
+                # block minima is dominated by jitter (prior: clock within clock_prior_ppm).
+                beta = beta_ls * self.prior_var / (self.prior_var + var_ls)
+                # A clock cannot be off by more than a few prior SDs; beyond that the line is
+                # chasing undetected drops, not the rate.
+                lim = 3.0 * math.sqrt(self.prior_var)
+                beta = min(max(beta, -lim), lim)
+                # Drop blocks whose minimum sits well above the line (a burst of late packets).
+                med = float(np.median(resid))
+                mad = max(float(np.median(np.abs(resid - med))), 0.5e-3)
+                keep = resid <= med + 3.0 * mad
+                if keep.all() or keep.sum() < 3:
+                    break
+                xs, ds = xs[keep], ds[keep]
+        self.b = 1.0 + beta
+        # Lower envelope: the line through the lowest residual (arrival never precedes sampling).
+        self.c = float(np.min(pts[:, 1] - beta * pts[:, 0]))
+
+    def excess_thresholds(self) -> tuple[float, float] | None:
+        """(typical, high) group-last excess over its block's floor in recent blocks, or None."""
+        if len(self.excess_stats) < 2:
+            return None
+        st = np.asarray(self.excess_stats)
+        return float(np.median(st[:, 0])), float(np.median(st[:, 1]))
+
+
+class Timebase:
+    """Turns `ImuBatch` objects into contiguous, timed `SampleChunk` objects.
+
+    Args:
+        settings: Pipeline settings (timing fields).
+        nominal_rate_hz: Configured rate, if known (the batches' ``rate_hz`` wins when set).
+        sensor_axis: Treat ``sensor_time_s`` as the output axis itself (decoded-sample
+            recordings and CSV files, whose times *are* the input's time axis).
+
+    Attributes:
+        samples_in: Samples received.
+        samples_filled: Samples inserted by interpolation (drops, non-finite values).
+        samples_lost: Samples estimated lost in breaks (gaps too long to bridge).
+        nonfinite: Received samples with NaN/inf values.
+        breaks: Number of stream breaks.
+        warnings: Human-readable notes on gaps and timing, in order of occurrence.
+    """
+
+    def __init__(
+        self,
+        settings: PipelineSettings,
+        *,
+        nominal_rate_hz: float | None = None,
+        sensor_axis: bool = False,
+    ) -> None:
+        self.settings = settings
+        self.nominal_rate_hz = nominal_rate_hz
+        self.sensor_axis = sensor_axis
+        self.fit = _ClockFit(settings)
+        self.mode: str | None = None  # "sensor" or "count", fixed by the first batch
+        self.dx_ref: float | None = None
+        self.has_gyro: bool | None = None
+        self.samples_in = 0
+        self.samples_filled = 0
+        self.samples_lost = 0
+        self._lost_reported = 0
+        self.nonfinite = 0
+        self.duplicates = 0
+        self.breaks = 0
+        self.warnings: list[str] = []
+        #: Arrival time (input axis) at which each warning arose, parallel to `warnings`.
+        self.warning_times: list[float] = []
+        self._pending_break = False
+        self._count = 0  # sample-count clock position (k + M), count mode
+        self._last_x: float | None = None
+        self._last_t: float | None = None
+        self._last_acc: np.ndarray | None = None
+        self._last_gyro: np.ndarray | None = None
+        self._warm: list[ImuBatch] = []
+        self._last_arrival = -math.inf
+        self._prev_real: tuple[float, float] | None = None
+        self._excess_hist: deque[tuple[np.ndarray, np.ndarray]] = deque()
+        self.range_mps2 = (settings.accel_range_g or 16.0) * STANDARD_GRAVITY_MPS2
+        self.first_t_s: float | None = None
+        self.last_t_s: float | None = None
+
+    # ------------------------------------------------------------------ public
+
+    @property
+    def nominal_period_s(self) -> float:
+        """Sample period the stream was configured for (or measured at warm-up); sizes windows."""
+        if self.dx_ref is not None:
+            return self.dx_ref
+        return 1.0 / float(self.nominal_rate_hz or _FALLBACK_RATE_HZ)
+
+    @property
+    def rate_hz(self) -> float:
+        """Measured sample rate (Hz) on the host clock (nominal until measured)."""
+        if self.dx_ref is None:
+            return float(self.nominal_rate_hz or _FALLBACK_RATE_HZ)
+        return 1.0 / (self.dx_ref * (1.0 if self.mode == "sensor" and self.sensor_axis else self.fit.b))
+
+    @property
+    def missing_pct(self) -> float:
+        """Share of samples missing (filled + lost), percent of the samples expected."""
+        expected = self.samples_in - self.duplicates + (self.samples_filled - self.nonfinite) + self.samples_lost
+        missing = self.samples_filled + self.samples_lost
+        return 100.0 * missing / expected if expected > 0 else 0.0
+
+    def link_break(self) -> None:
+        """The link dropped or the decoder was reset: the next sample starts a new stream."""
+        self._pending_break = True
+
+    def push(self, batch: ImuBatch) -> list[SampleChunk]:
+        """Time the samples of one batch; returns zero or more contiguous chunks."""
+        n = len(batch)
+        if n == 0:
+            return []
+        if self.mode is None:
+            self.mode = "sensor" if batch.sensor_time_s is not None else "count"
+            self.has_gyro = batch.gyro_rads is not None
+            if self.nominal_rate_hz is None and batch.rate_hz:
+                self.nominal_rate_hz = float(batch.rate_hz)
+        if batch.rate_hz and self.nominal_rate_hz is None:
+            self.nominal_rate_hz = float(batch.rate_hz)
+        self.samples_in += n
+        acc = np.asarray(batch.accel_mps2, dtype=np.float64)
+        gyro = None if batch.gyro_rads is None else np.asarray(batch.gyro_rads, dtype=np.float64)
+        if self.has_gyro and gyro is None:
+            gyro = np.full((n, 3), np.nan)  # a stream that loses its gyro: treat as missing
+        elif not self.has_gyro:
+            gyro = None
+        arrival = np.asarray(batch.arrival_times(), dtype=np.float64)
+        if self.mode == "sensor":
+            if batch.sensor_time_s is None:
+                # Sensor time vanished mid-stream: fall back to the nominal spacing.
+                dx = self.dx_ref or 1.0 / float(self.nominal_rate_hz or _FALLBACK_RATE_HZ)
+                base = self._last_x if self._last_x is not None else 0.0
+                x = base + dx * np.arange(1, n + 1)
+            else:
+                x = np.asarray(batch.sensor_time_s, dtype=np.float64)
+            return self._push_sensor(x, acc, gyro, arrival)
+        return self._push_count(acc, gyro, arrival)
+
+    def flush(self) -> list[SampleChunk]:
+        """Emit samples held back for warm-up (end of input)."""
+        if not self._warm:
+            return []
+        warm, self._warm = self._warm, []
+        xs = np.concatenate([np.asarray(b.sensor_time_s) for b in warm])
+        d = np.diff(xs)
+        d = d[d > 0]
+        self.dx_ref = float(np.median(d)) if d.size else 1.0 / _FALLBACK_RATE_HZ
+        acc = np.concatenate([b.accel_mps2 for b in warm])
+        gyro = np.concatenate([b.gyro_rads for b in warm]) if self.has_gyro else None  # type: ignore[misc]
+        arrival = np.concatenate([b.arrival_times() for b in warm])
+        return self._push_sensor(xs, acc, gyro, arrival)
+
+    # ------------------------------------------------------------------ sensor clock
+
+    def _push_sensor(
+        self, x: np.ndarray, acc: np.ndarray, gyro: np.ndarray | None, arrival: np.ndarray
+    ) -> list[SampleChunk]:
+        if self.dx_ref is None:
+            if self.nominal_rate_hz:
+                self.dx_ref = 1.0 / float(self.nominal_rate_hz)
+            else:
+                # Unknown rate: measure the spacing on the first samples before emitting any.
+                self._warm.append(ImuBatch(float(arrival[-1]), acc, gyro, x, None, arrival))
+                if sum(len(b) for b in self._warm) < _WARMUP_SAMPLES:
+                    return []
+                warm, self._warm = self._warm, []
+                xs = np.concatenate([np.asarray(b.sensor_time_s) for b in warm])
+                d = np.diff(xs)
+                d = d[d > 0]
+                self.dx_ref = float(np.median(d)) if d.size else 1.0 / _FALLBACK_RATE_HZ
+                acc = np.concatenate([b.accel_mps2 for b in warm])
+                gyro = np.concatenate([b.gyro_rads for b in warm]) if self.has_gyro else None  # type: ignore[misc]
+                arrival = np.concatenate([b.arrival_times() for b in warm])
+                x = xs
+        dx_ref = self.dx_ref
+        out: list[SampleChunk] = []
+        # Split at breaks: large jumps (forward beyond the bridge limit, or backwards).
+        prev = self._last_x
+        xprev = np.concatenate(([prev if prev is not None else x[0] - dx_ref], x[:-1]))
+        dx = x - xprev
+        dup = dx <= 0.25 * dx_ref
+        back = dx < -self.settings.max_bridge_gap_s
+        big = dx > self.settings.max_bridge_gap_s + dx_ref
+        if prev is None or self._pending_break:
+            big[0] = True
+            dup[0] = False
+            back[0] = False
+        cut = np.flatnonzero(big | back)
+        starts = [0, *cut.tolist()]
+        ends = [*cut.tolist(), len(x)]
+        for s, e in zip(starts, ends, strict=True):
+            if e <= s:
+                continue
+            brk = bool(big[s] or back[s])
+            if brk and self._last_x is not None:
+                if big[s] and not self._pending_break:
+                    lost = int(round(dx[s] / dx_ref)) - 1
+                    self.samples_lost += max(0, lost)
+                    self._warn_gap(float(arrival[s]), dx[s] * self.fit.b, bridged=False)
+                self.breaks += 1
+                self.fit.reset()
+            keep = ~dup[s:e]
+            if brk:
+                keep[0] = True
+            self.duplicates += int((~keep).sum())
+            xs, a, g, ar = x[s:e][keep], acc[s:e][keep], None if gyro is None else gyro[s:e][keep], arrival[s:e][keep]
+            if xs.size == 0:
+                continue
+            out.extend(self._emit_sensor(xs, a, g, ar, brk))
+        self._pending_break = False
+        return out
+
+    def _emit_sensor(
+        self, x: np.ndarray, acc: np.ndarray, gyro: np.ndarray | None, arrival: np.ndarray, brk: bool
+    ) -> list[SampleChunk]:
+        """Fill bridgeable gaps, map to the host axis block by block, build the chunk."""
+        dx_ref = float(self.dx_ref)  # type: ignore[arg-type]
+        prev_x = None if brk else self._last_x
+        # Insert interpolated samples where sensor time jumps by more than 1.5 periods.
+        xprev = np.concatenate(([prev_x if prev_x is not None else x[0] - dx_ref], x[:-1]))
+        gaps = np.flatnonzero((x - xprev) > 1.5 * dx_ref)
+        if brk:
+            gaps = gaps[gaps > 0]
+        filled = np.zeros(len(x), dtype=bool)
+        if gaps.size:
+            x, acc, gyro, arrival, filled = self._insert(x, acc, gyro, arrival, filled, gaps, xprev, dx_ref, prev_x)
+        acc, gyro, filled = self._fix_nonfinite(acc, gyro, filled)
+        dxs = np.diff(np.concatenate(([prev_x if prev_x is not None else x[0]], x)))
+        if self.sensor_axis:
+            t = x.copy()
+            dt = dxs.copy()
+        else:
+            t, rate = self._map_blocks(x, arrival)
+            dt = dxs * rate
+        if brk or prev_x is None:
+            dt[0] = 0.0
+        return [self._finish_chunk(x, t, dt, acc, gyro, arrival, filled, brk)]
+
+    def _insert(self, x, acc, gyro, arrival, filled, gaps, xprev, dx_ref, prev_x):  # noqa: ANN001, ANN202
+        """Insert linearly interpolated samples into the gaps before indices ``gaps``."""
+        xs, accs, gys, ars, fls = [], [], [], [], []
+        last = 0
+        for g in gaps.tolist():
+            xs.append(x[last:g])
+            accs.append(acc[last:g])
+            gys.append(None if gyro is None else gyro[last:g])
+            ars.append(arrival[last:g])
+            fls.append(filled[last:g])
+            x0 = xprev[g]
+            m = int(round((x[g] - x0) / dx_ref)) - 1
+            if m > 0:
+                frac = np.arange(1, m + 1) / (m + 1)
+                a0 = acc[g - 1] if g > 0 else self._last_acc
+                g0 = (gyro[g - 1] if g > 0 else self._last_gyro) if gyro is not None else None
+                if a0 is None:
+                    a0 = acc[g]
+                xs.append(x0 + (x[g] - x0) * frac)
+                accs.append(a0 + np.outer(frac, acc[g] - a0))
+                if gyro is not None:
+                    g0 = gyro[g] if g0 is None else g0
+                    gys.append(g0 + np.outer(frac, gyro[g] - g0))
+                ars.append(np.full(m, arrival[g]))
+                fls.append(np.ones(m, dtype=bool))
+                self.samples_filled += m
+                if m * dx_ref > 0.05:
+                    self._warn_gap(float(arrival[g]), (m + 1) * dx_ref * self.fit.b, bridged=True)
+            last = g
+        xs.append(x[last:])
+        accs.append(acc[last:])
+        gys.append(None if gyro is None else gyro[last:])
+        ars.append(arrival[last:])
+        fls.append(filled[last:])
+        return (
+            np.concatenate(xs),
+            np.concatenate(accs),
+            None if gyro is None else np.concatenate(gys),
+            np.concatenate(ars),
+            np.concatenate(fls),
+        )
+
+    def _map_blocks(self, x: np.ndarray, arrival: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Host times and clock-rate factors for sensor-clock samples; the fit updates per block."""
+        fit = self.fit
+        bid = np.floor(x / fit.block_s).astype(np.int64)
+        t = np.empty_like(x)
+        rate = np.empty_like(x)
+        start = 0
+        n = len(x)
+        while start < n:
+            cur = int(bid[start])
+            if fit.block_id is None:
+                fit.block_id = cur
+            if cur != fit.block_id:
+                fit.close_block(float(arrival[start]))
+                fit.block_id = cur
+            end = start + int(np.searchsorted(bid[start:], cur, side="right"))
+            if fit.c is None:
+                # First samples of a stream: assume the first arrival had the floor latency.
+                fit.c = float(arrival[start] - fit.b * x[start])
+            t[start:end] = fit.map(x[start:end])
+            rate[start:end] = fit.b
+            fit.add(x[start:end], arrival[start:end])
+            start = end
+        return t, rate
+
+    # ------------------------------------------------------------------ sample count
+
+    def _push_count(self, acc: np.ndarray, gyro: np.ndarray | None, arrival: np.ndarray) -> list[SampleChunk]:
+        fit = self.fit
+        dt_nom = 1.0 / float(self.nominal_rate_hz or _FALLBACK_RATE_HZ)
+        self.dx_ref = dt_nom
+        out: list[SampleChunk] = []
+        # Contiguous pieces (received or bridged samples) accumulated into one chunk; times are
+        # mapped when a piece is added, with the fit in force then (chunking-independent).
+        pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray, np.ndarray, np.ndarray,
+                           np.ndarray]] = []
+        state = {"brk": False, "x_prev": self._last_x}
+
+        def add_piece(x, a, g, ar, fl) -> None:  # noqa: ANN001
+            brk = state["brk"] and not pieces
+            xp = state["x_prev"]
+            dxs = np.diff(np.concatenate(([x[0] if (xp is None or brk) else xp], x)))
+            dt = dxs * fit.b
+            if brk or xp is None:
+                dt[0] = 0.0
+            pieces.append((x, a, g, ar, fl, fit.map(x), dt))
+            state["x_prev"] = float(x[-1])
+
+        def emit() -> None:
+            if not pieces:
+                return
+            x = np.concatenate([p[0] for p in pieces])
+            a = np.concatenate([p[1] for p in pieces])
+            g = None if gyro is None else np.concatenate([p[2] for p in pieces])  # type: ignore[misc]
+            ar = np.concatenate([p[3] for p in pieces])
+            fl = np.concatenate([p[4] for p in pieces])
+            t = np.concatenate([p[5] for p in pieces])
+            dt = np.concatenate([p[6] for p in pieces])
+            a, g, fl = self._fix_nonfinite(a, g, fl)
+            out.append(self._finish_chunk(x, t, dt, a, g, ar, fl, state["brk"]))
+            pieces.clear()
+            state["brk"] = False
+
+        def last_values() -> tuple[np.ndarray | None, np.ndarray | None]:
+            if pieces:
+                return pieces[-1][1][-1], (None if gyro is None else pieces[-1][2][-1])  # type: ignore[index]
+            return self._last_acc, self._last_gyro
+
+        n = len(acc)
+        start = 0
+        while start < n:
+            x0 = self._count * dt_nom
+            bid = math.floor(x0 / fit.block_s + 1e-9)
+            if fit.block_id is None:
+                fit.block_id = bid
+            elif bid != fit.block_id:
+                fit.close_block(float(arrival[start]))
+                fit.block_id = bid
+            if fit.c is None:
+                # First sample ever: assume it arrived with the floor latency; the fit corrects.
+                fit.c = float(arrival[start] - fit.b * x0)
+            if self._last_x is None and not out and not pieces:
+                state["brk"] = True
+                self._pending_break = False
+            elif self._pending_break:
+                # Link lost: the count clock keeps running in real time; skip what was missed.
+                self._pending_break = False
+                emit()
+                thr = fit.excess_thresholds()
+                typical = thr[0] if thr else 0.0
+                e = float(arrival[start] - fit.map(np.array([x0]))[0])
+                m = max(0, int(round((e - typical) / (fit.b * dt_nom))))
+                self.breaks += 1
+                state["brk"] = True
+                state["x_prev"] = None
+                self._prev_real = None
+                if m:
+                    self._count += m
+                    self.samples_lost += m
+                    self._warn_gap(float(arrival[start]), (m + 1) * dt_nom * fit.b, bridged=False)
+                    continue  # recompute the block for the new clock position
+            # Samples of this call that fall in the current block.
+            left = int(math.ceil(fit.block_s * (bid + 1) / dt_nom - 1e-9)) - self._count
+            end = min(n, start + max(1, left))
+            x = (self._count + np.arange(end - start)) * dt_nom
+            cut, m = end, 0
+            thr = fit.excess_thresholds()
+            if thr is not None:
+                typical, high = thr
+                period = fit.b * dt_nom
+                # A burst's first sample closes the previous burst; that burst's last sample
+                # (taken at most a period before delivery) shows drops as extra delay.
+                prev_ar = np.empty(end - start)
+                prev_ar[1:] = arrival[start : end - 1]
+                prev_ar[0] = self._prev_real[1] if self._prev_real is not None else np.inf
+                prev_x = np.empty(end - start)
+                prev_x[1:] = x[:-1]
+                prev_x[0] = self._prev_real[0] if self._prev_real is not None else 0.0
+                first = arrival[start:end] > prev_ar
+                e_prev = prev_ar - fit.map(prev_x)
+                # Cheap pre-filter against the line's floor, then the step test per candidate.
+                cand = np.flatnonzero(first & (e_prev > high + 0.5 * period + self.settings.drop_margin_s))
+                for j in cand.tolist():
+                    # A drop is a *step* in delay against bursts that arrived on time just
+                    # before; a slowly rising delay is a rate error the line fit absorbs.
+                    floor = self._recent_excess(float(prev_x[j]), j, e_prev, first, prev_x)
+                    if not math.isfinite(floor):
+                        continue
+                    step = e_prev[j] - floor
+                    if step < high + 0.5 * period + self.settings.drop_margin_s:
+                        continue
+                    m = int(round((step - typical) / period))
+                    if m >= 1:
+                        cut = start + j
+                        break
+                upto = cut - start
+                self._remember_excess(prev_x[:upto][first[:upto]], e_prev[:upto][first[:upto]])
+            if cut > start:
+                k = cut - start
+                fit.add(x[:k], arrival[start:cut])
+                add_piece(x[:k], acc[start:cut], None if gyro is None else gyro[start:cut], arrival[start:cut],
+                          np.zeros(k, dtype=bool))
+                self._count += k
+                self._prev_real = (float(x[k - 1]), float(arrival[cut - 1]))
+            if cut < end:
+                gap_s = (m + 1) * dt_nom * fit.b
+                if m * dt_nom <= self.settings.max_bridge_gap_s:
+                    # Bridge: m interpolated samples before sample `cut`.
+                    a0, g0 = last_values()
+                    a0 = acc[cut] if a0 is None else a0
+                    frac = np.arange(1, m + 1) / (m + 1)
+                    gi = None
+                    if gyro is not None:
+                        g0 = gyro[cut] if g0 is None else g0
+                        gi = g0 + np.outer(frac, gyro[cut] - g0)
+                    xs = (self._count + np.arange(m)) * dt_nom
+                    add_piece(xs, a0 + np.outer(frac, acc[cut] - a0), gi, np.full(m, arrival[cut]),
+                              np.ones(m, dtype=bool))
+                    self.samples_filled += m
+                    if gap_s > 0.05:
+                        self._warn_gap(float(arrival[cut]), gap_s, bridged=True)
+                else:
+                    emit()
+                    self.samples_lost += m
+                    self.breaks += 1
+                    state["brk"] = True
+                    state["x_prev"] = None
+                    self._warn_gap(float(arrival[cut]), gap_s, bridged=False)
+                self._count += m
+                self._prev_real = None  # tested: do not test the same burst again
+            start = cut
+        emit()
+        return out
+
+    def _remember_excess(self, x: np.ndarray, e: np.ndarray) -> None:
+        """Keep the group-last excess of recent bursts (for the step test)."""
+        if x.size:
+            horizon = float(x[0]) - _STEP_WINDOW_S
+            while self._excess_hist and float(self._excess_hist[0][0][-1]) < horizon:
+                self._excess_hist.popleft()
+            self._excess_hist.append((x, e))
+
+    def _recent_excess(self, x_now: float, j: int, e_prev, first, prev_x) -> float:  # noqa: ANN001
+        """Lowest group-last excess in the `_STEP_WINDOW_S` before the burst at ``j``."""
+        lo = x_now - _STEP_WINDOW_S
+        while self._excess_hist and float(self._excess_hist[0][0][-1]) < lo:
+            self._excess_hist.popleft()
+        vals = [np.inf]
+        for xs, es in self._excess_hist:
+            sel = (xs >= lo) & (xs < x_now)
+            if sel.any():
+                vals.append(float(es[sel].min()))
+        if j > 0:
+            sel = first[:j] & (prev_x[:j] >= lo)
+            if sel.any():
+                vals.append(float(e_prev[:j][sel].min()))
+        return min(vals)
+
+    # ------------------------------------------------------------------ common
+
+    def _fix_nonfinite(
+        self, acc: np.ndarray, gyro: np.ndarray | None, filled: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        """Replace rows with NaN/inf by the last finite row (causal, so chunking cannot matter)."""
+        bad = ~np.isfinite(acc).all(axis=1)
+        if gyro is not None:
+            bad |= ~np.isfinite(gyro).all(axis=1)
+        if not bad.any():
+            return acc, gyro, filled
+        nbad = int(bad.sum())
+        self.nonfinite += nbad
+        self.samples_filled += nbad
+        if self.nonfinite == nbad:
+            self.warnings.append("non-finite (NaN/inf) samples in the input were replaced by the last finite sample")
+            self.warning_times.append(self._last_arrival if math.isfinite(self._last_arrival) else 0.0)
+        filled = filled | bad
+        idx = np.arange(len(acc))
+        last_good = np.maximum.accumulate(np.where(~bad, idx, -1))
+        out = []
+        for arr, prev, default in (
+            (acc, self._last_acc, np.array([0.0, 0.0, STANDARD_GRAVITY_MPS2])),
+            (gyro, self._last_gyro, np.zeros(3)),
+        ):
+            if arr is None:
+                out.append(None)
+                continue
+            fixed = arr.copy()
+            before = last_good < 0
+            src = np.where(before, 0, last_good)
+            fixed[~before] = arr[src[~before]]
+            if before.any():
+                fill = prev if prev is not None and np.isfinite(prev).all() else default
+                fixed[before] = fill
+            # rows that are good keep their own values
+            fixed[~bad] = arr[~bad]
+            out.append(fixed)
+        return out[0], out[1], filled
+
+    def _finish_chunk(self, x, t, dt, acc, gyro, arrival, filled, brk) -> SampleChunk:  # noqa: ANN001
+        clipped = (np.abs(acc) >= _CLIP_FRACTION * self.range_mps2).any(axis=1)
+        self._last_x = float(x[-1])
+        self._last_arrival = float(arrival[-1])
+        self._last_acc = acc[-1].copy()
+        self._last_gyro = None if gyro is None else gyro[-1].copy()
+        if self.first_t_s is None:
+            self.first_t_s = float(t[0])
+        self.last_t_s = float(t[-1])
+        lost = self.samples_lost - self._lost_reported
+        self._lost_reported = self.samples_lost
+        return SampleChunk(t, dt, acc, gyro, arrival, filled, clipped, brk, lost)
+
+    def _warn_gap(self, at_s: float, gap_s: float, *, bridged: bool) -> None:
+        what = "bridged by interpolation" if bridged else "too long to bridge: reps across it are not measured"
+        if len(self.warnings) < 50:
+            self.warnings.append(f"gap of {gap_s * 1000:.0f} ms in the samples at t={at_s:.2f} s ({what})")
+            self.warning_times.append(at_s)
+
+
+__all__ = ["SampleChunk", "Timebase"]
