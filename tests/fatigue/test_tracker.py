@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from vbt.errors import UnknownExerciseError, UsageError
 from vbt.fatigue.catalogue import reps_to_failure
@@ -225,3 +227,35 @@ def test_for_athlete_personalises_from_the_database(tmp_path, make_set, make_res
     assert ana.profile.mvt_mps == pytest.approx(0.20, abs=0.02)
     assert ana.target_rir == 1 and ana.exercise == "squat"
     assert not nobody.profile.personal
+
+
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.floats(-1.0, 3.0), st.just(float("nan")), st.just(float("inf"))),
+            st.one_of(st.floats(0.0, 1.0), st.just(float("nan"))),
+        ),
+        max_size=25,
+    ),
+    st.sampled_from(["squat", "bench", "deadlift", "ohp", "row", "generic"]),
+)
+def test_assess_never_raises_and_stays_consistent(reps, exercise):
+    from vbt.pipeline.results import RepResult, SetResult
+
+    s = SetResult(index=1, start_s=0.0, end_s=100.0, reps=[
+        RepResult(index=i + 1, start_s=3.0 * i, end_s=3.0 * i + 1.0, mean_velocity_mps=v,  # NaN/inf/negative too
+                  mean_propulsive_velocity_mps=v, peak_velocity_mps=v, rom_m=0.5, duration_s=1.0,
+                  time_to_peak_s=0.4, quality=q)
+        for i, (v, q) in enumerate(reps)
+    ])
+    t = FatigueTracker(exercise)
+    t.assess(s)
+    for rep in s.reps:
+        assert rep.flag in (FLAG_CONTINUE, FLAG_STOP, FLAG_FAILURE)
+        if rep.rir_interval is not None:
+            lo, hi = rep.rir_interval
+            assert 0 <= lo <= hi
+            if rep.rir_estimate is not None:
+                assert lo - 0.5 <= rep.rir_estimate <= hi + 0.5
