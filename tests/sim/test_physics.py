@@ -172,3 +172,13 @@ def test_motion_is_smooth_outside_impacts(exercise):
     assert rate_dps.max() < 200.0
     acc = np.abs(tr.bar_accel_mps2[:, 2])
     assert np.mean(acc > 3 * 9.81) < 0.002
+
+
+def test_sensor_point_labels_match_the_sensor_point_truth(clean_bench):
+    tr = clean_bench.truth
+    for rep in clean_bench.labels.reps:
+        m = (tr.t_s >= rep.concentric_start_s - 1e-9) & (tr.t_s <= rep.concentric_end_s + 1e-9)
+        z = tr.sensor_position_m[m, 2]
+        assert z[-1] - z[0] == pytest.approx(rep.sensor_rom_m, abs=1e-6)
+        # geometry: the sleeve point differs from the bar centre by a few percent at most here
+        assert abs(rep.sensor_mean_velocity_mps - rep.mean_velocity_mps) < 0.1 * rep.mean_velocity_mps

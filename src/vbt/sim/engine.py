@@ -381,6 +381,7 @@ def simulate(scenario: Scenario, seed: int = 0) -> SimResult:
             accel_range_g=config.accel_range_g if config is not None else sc.accel_range_g,
             gyro_range_dps=config.gyro_range_dps if config is not None else None, clock_drift=drift,
         )
+    _label_sensor_point(blocks, spec)
     if config is None:
         config = StreamConfig(sc.rate_hz, spec.accel_range_g, spec.gyro_range_dps if (sc.gyro and spec.has_gyro) else None)
     has_gyro = config.gyro_range_dps is not None and spec.has_gyro
@@ -491,6 +492,25 @@ def simulate(scenario: Scenario, seed: int = 0) -> SimResult:
         sensor_spec=spec, link_spec=link, stream_config=config, outcomes=outcomes, blocks=blocks,
         session_end_s=session_end, _samples=stream, _batches=batches,
     )
+
+
+def _label_sensor_point(blocks: list[SetBlock], spec: SensorSpec) -> None:
+    """Add each rep's MCV and ROM *at the sensor point* (bar roll x lever arm, tilt x axial offset).
+
+    The labels' main values are the bar centre's (an LPT's view); the difference is what no
+    single sleeve-mounted IMU can observe, so benchmarks can separate it from algorithm error.
+    """
+    from vbt.sim.sensor import bar_rotation
+
+    lever = np.asarray(spec.mounting.lever_arm_m)
+    for blk in blocks:
+        for rep in blk.reps:
+            i0 = int(round((rep.concentric_start_s - blk.t0_s) / blk.dt_s))
+            i1 = int(round((rep.concentric_end_s - blk.t0_s) / blk.dt_s))
+            R = bar_rotation(blk.angles_rad[[i0, i1]])
+            z = blk.pos_m[[i0, i1], 2] + (R @ lever)[:, 2]
+            rep.sensor_rom_m = float(z[1] - z[0])
+            rep.sensor_mean_velocity_mps = rep.sensor_rom_m / ((i1 - i0) * blk.dt_s)
 
 
 def _contiguous_runs(t_s: np.ndarray, gaps: tuple[tuple[float, float], ...]) -> list[tuple[int, int]]:

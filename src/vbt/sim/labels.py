@@ -42,7 +42,9 @@ reps                      completed reps: ``index``, ``concentric_start_s``,
                           ``time_to_peak_s``, ``rir`` (true reps in reserve after the rep),
                           ``eccentric_start_s``/``eccentric_end_s`` (the lowering before
                           this concentric; null for rep 1 of a concentric-first lift), ``touch_and_go``,
-                          ``pause_before_s``, ``sticking_region``, ``relative_load``
+                          ``pause_before_s``, ``sticking_region``, ``relative_load``,
+                          ``sensor_mean_velocity_mps``/``sensor_rom_m`` (the same at the
+                          sensor point: what a perfect algorithm on this sensor would get)
 failed_attempts           ``start_s`` (upward start), ``end_s`` (bar at rest again),
                           ``rom_m`` (height reached), ``stall_start_s``, ``stall_end_s``,
                           ``outcome`` (safeties, floor, lowered)
@@ -51,8 +53,10 @@ events                    non-rep movements: ``kind`` (unrack, walkout, walkin, 
                           ``start_s``, ``end_s`` and details
 ========================  ==============================================================
 
-Velocities are vertical velocities of the **bar centre** (an LPT on the bar would read them);
-the sensor sits on the sleeve, so bar tilt adds a small difference the analysis cannot remove.
+Velocities are vertical velocities of the **bar centre** (an LPT on the bar would read them).
+The sensor sits on the sleeve, off the bar axis, so bar roll x lever arm and bar tilt x axial
+offset move it a little differently (typically SD ~0.02 m/s in MCV); ``sensor_mean_velocity_mps``
+gives the sensor point's value so that geometry and algorithm error can be told apart.
 """
 
 from __future__ import annotations

@@ -57,7 +57,9 @@ Bench J-curve                    0.04-0.14 m horizontal             bar touches 
 Bar roll with depth              squat 15-40 deg (bar rides the     torso inclination changes ~20-45 deg in a
                                  back as the torso leans), OHP      squat [M]; wrist angle changes in presses
                                  8-25, bench/DL/row 0-15 deg        [D]
-Bar tilt / yaw                   +/- 0.5-3 deg with depth, sway     uneven press, walkout turns [D]
+Bar tilt / yaw                   tilt N(0, 0.5 deg) per unit depth, uneven press, walkout turns; at the
+                                 sway 0.1-0.4 deg; yaw N(0, 1-1.5   sleeve (0.5-1 m from centre) 1 deg of tilt
+                                 deg), sway 0.2-0.8 deg             moves the sensor ~1.5 cm [D]
 Contact velocity at rack/floor   rerack 0.10-0.35 m/s, set-down     impact pulse 10-25 ms gives 1.5-6 g
                                  0.2-0.6, dead-stop touch 0.05-0.2, spikes ("> 2-3 g" rack impacts, science.md
                                  touch-and-go DL 0.2-0.5            §2) [M]/[D]
@@ -65,7 +67,8 @@ Impact vibration                 8-30 Hz, decay 0.05-0.25 s         bar/plate ri
 Hand tremor                      6-12 Hz, 0.03-0.2 m/s^2 RMS        physiological tremor band 8-12 Hz [M];
                                                                     amplitude [D]
 Postural sway / breathing        0.1-0.6 Hz, 0.5-2.5 mm vertical,   the bar is never perfectly still while
-                                 1-8 mm horizontal, 0.3-1.5 deg     held [D]
+                                 1-8 mm horizontal, roll 0.3-1.5    held [D]
+                                 deg
 Failed attempt                   reaches 8-85 % of ROM (beta        stalls near the sticking region [D]; stall
                                  2.2, 2.8), stalls 1-3 s, sinks     >= ~1 s is the failure criterion in
                                  0-3 cm, then down to safeties      science.md §2 [M]
@@ -141,6 +144,8 @@ class RepLabel:
     pause_before_s: float
     sticking_region: bool
     relative_load: float
+    sensor_mean_velocity_mps: float | None = None
+    sensor_rom_m: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -160,6 +165,9 @@ class RepLabel:
             "pause_before_s": round(self.pause_before_s, 4),
             "sticking_region": self.sticking_region,
             "relative_load": round(self.relative_load, 4),
+            "sensor_mean_velocity_mps": None if self.sensor_mean_velocity_mps is None
+            else round(self.sensor_mean_velocity_mps, 5),
+            "sensor_rom_m": None if self.sensor_rom_m is None else round(self.sensor_rom_m, 5),
         }
 
 
@@ -384,29 +392,29 @@ def _geometry(ex: str, athlete: Athlete, rng: np.random.Generator) -> LiftGeomet
     if ex == "squat":
         stand = 0.78 * H
         return LiftGeometry(stand - rng.uniform(0.03, 0.08), stand, rng.normal(0.0, 0.025), rng.uniform(1.0, 1.6),
-                            sign * deg(rng.uniform(15, 40)), deg(rng.normal(0, 1.2)), deg(rng.normal(0, 1.0)),
+                            sign * deg(rng.uniform(15, 40)), deg(rng.normal(0, 0.5)), deg(rng.normal(0, 1.0)),
                             deg(rng.normal(0, 3)), 1.0, rng.uniform(0.3, 0.5), rng.uniform(0.08, 0.14))
     if ex == "bench":
         lockout = rng.uniform(0.62, 0.70) + rom
         return LiftGeometry(lockout - rng.uniform(0.03, 0.08), lockout, rng.uniform(0.04, 0.14), rng.uniform(1.5, 3.0),
-                            deg(rng.uniform(-12, 12)), deg(rng.normal(0, 1.5)), deg(rng.normal(0, 1.5)),
+                            deg(rng.uniform(-12, 12)), deg(rng.normal(0, 0.5)), deg(rng.normal(0, 1.5)),
                             deg(rng.normal(0, 4)), float(np.clip(rng.normal(0.761, 0.074), 0.55, 0.95)),
                             rng.uniform(0.3, 0.5), rng.uniform(0.08, 0.14))
     if ex == "deadlift":
         return LiftGeometry(FLOOR_Z_M, FLOOR_Z_M, rng.normal(-0.02, 0.02), rng.uniform(1.0, 2.0),
-                            deg(rng.uniform(-10, 10)), deg(rng.normal(0, 1.5)), deg(rng.normal(0, 1.5)),
+                            deg(rng.uniform(-10, 10)), deg(rng.normal(0, 0.5)), deg(rng.normal(0, 1.5)),
                             deg(rng.normal(0, 3)), 1.0, rng.uniform(0.35, 0.6), rng.uniform(0.08, 0.16))
     if ex == "ohp":
         rack = 0.79 * H
         return LiftGeometry(rack - rng.uniform(0.03, 0.06), rack, rng.uniform(-0.08, -0.02), rng.uniform(1.0, 2.0),
-                            sign * deg(rng.uniform(8, 25)), deg(rng.normal(0, 1.5)), deg(rng.normal(0, 1.5)),
+                            sign * deg(rng.uniform(8, 25)), deg(rng.normal(0, 0.5)), deg(rng.normal(0, 1.5)),
                             deg(rng.normal(0, 4)), float(np.clip(rng.normal(0.761, 0.074), 0.55, 0.95)),
                             rng.uniform(0.3, 0.5), rng.uniform(0.08, 0.14))
     # row: reps start from the hang in the bent-over position
     stand = 0.44 * H
     hang = stand - rng.uniform(0.12, 0.25)
     return LiftGeometry(FLOOR_Z_M, hang, rng.uniform(-0.06, 0.0), rng.uniform(1.0, 2.0),
-                        deg(rng.uniform(-15, 15)), deg(rng.normal(0, 1.5)), deg(rng.normal(0, 1.5)),
+                        deg(rng.uniform(-15, 15)), deg(rng.normal(0, 0.5)), deg(rng.normal(0, 1.5)),
                         deg(rng.normal(0, 4)), float(np.clip(rng.normal(0.761, 0.074), 0.55, 0.95)),
                         rng.uniform(0.3, 0.5), rng.uniform(0.08, 0.16))
 
@@ -924,8 +932,9 @@ def _finish(arr: dict[str, np.ndarray], b: _Builder, rng: np.random.Generator, f
         pert[:, axis] += sway[axis] * _band_noise(rng, n, fs, 0.1, 0.6)
     pert *= held[:, None]
     ang_pert = np.zeros((n, 3))
-    for axis in range(3):
-        ang_pert[:, axis] = math.radians(rng.uniform(0.3, 1.5)) * _band_noise(rng, n, fs, 0.1, 0.8)
+    # roll (hands turning the bar), tilt (one side higher: small, lifters keep the bar level), yaw
+    for axis, (lo, hi) in enumerate(((0.3, 1.5), (0.1, 0.4), (0.2, 0.8))):
+        ang_pert[:, axis] = math.radians(rng.uniform(lo, hi)) * _band_noise(rng, n, fs, 0.1, 0.8)
     ang_pert *= held[:, None]
     # Impact vibration: damped ringing of bar and plates after each contact.
     t = np.arange(n) * dt
