@@ -207,7 +207,8 @@ def virtual_specs(
         names: Protocol names (see `parse_virtual_names`).
         seed: Base seed; sensor ``i`` uses ``seed + i`` for its feed and faults.
         faults: A `FaultPlan.preset` name (``none``, ``typical``, ``harsh``).
-        feed_factory: ``(protocol, seed) -> SampleFeed``; default `default_virtual_feed`.
+        feed_factory: ``(protocol, seed) -> SampleFeed``; default `default_virtual_feed`. A
+            feed with a ``clock_drift`` attribute (`SimulatedFeed`) sets the sensor's clock error.
     """
     make = feed_factory or default_virtual_feed
     specs = []
@@ -221,12 +222,17 @@ def virtual_specs(
             faults=FaultPlan.preset(faults, seed=seed + i, duration_s=feed.duration_s),
             # sensors further from the adapter: a few dB apart, like a rack row
             rssi_dbm=-55.0 - 6.0 * i,
+            # sample on the simulated sensor's own (drifting) clock grid
+            clock_error=-float(getattr(feed, "clock_drift", 0.0)),
         ))
     return specs
 
 
 def default_virtual_feed(protocol: type[SensorProtocol], seed: int) -> SampleFeed:
-    """What a ``--virtual`` sensor measures by default: an analytic squat-like set of reps."""
+    """A cheap feed for virtual sensors whose readings nobody analyses (``vbt scan --virtual``).
+
+    Recording and the dashboard use `SimulatedFeed` instead (a realistic simulated set).
+    """
     return AnalyticRepsFeed(reps=5 + seed % 3)
 
 

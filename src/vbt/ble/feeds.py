@@ -10,7 +10,7 @@ Implementations:
 
 * `AnalyticRepsFeed` -- a closed-form vertical "rep" motion (cosine position profile) with a
   fixed mounting tilt and a small roll; exact truth for tests, not a realistic lift;
-* `SimulatedFeed` -- a `vbt.sim` session (realistic lifts, sensor errors), see below;
+* `SimulatedFeed` -- a `vbt.sim` session (realistic lifts, sensor errors, clock drift);
 * `RecordingFeed` -- the decoded samples of a recording, interpolated at the requested times.
 """
 
@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from firmware_protocols import STANDARD_GRAVITY_MPS2
+from firmware_protocols import STANDARD_GRAVITY_MPS2, StreamConfig
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from vbt.sim import SimResult
 
 
 @runtime_checkable
@@ -190,4 +193,172 @@ class AnalyticRepsFeed:
         return accel, gyro
 
 
-__all__ = ["AnalyticRep", "AnalyticRepsFeed", "SampleFeed"]
+class _TabulatedFeed:
+    """Readings known at discrete true times; looked up (nearest sample) or interpolated.
+
+    At the table's own rate a request returns the table's samples themselves (nearest true
+    time), so noise and quantisation are exactly the source's; at another rate the readings
+    are interpolated linearly. Before the first sample the first reading holds, after the last
+    the last one (the bar is at rest).
+    """
+
+    def __init__(self, t_s: np.ndarray, accel_mps2: np.ndarray, gyro_rads: np.ndarray | None,
+                 rate_hz: float) -> None:
+        if len(t_s) == 0:
+            raise ValueError("a feed needs at least one sample")
+        order = np.argsort(t_s, kind="stable")
+        self._t = np.asarray(t_s, dtype=float)[order]
+        self._acc = np.asarray(accel_mps2, dtype=float)[order]
+        self._gyro = None if gyro_rads is None else np.asarray(gyro_rads, dtype=float)[order]
+        self._rate = float(rate_hz)
+        self.has_gyro = gyro_rads is not None
+        self.duration_s: float | None = float(self._t[-1])
+
+    def render(self, t_s: np.ndarray, rate_hz: float) -> tuple[np.ndarray, np.ndarray | None]:
+        t = np.asarray(t_s, dtype=float)
+        if abs(rate_hz - self._rate) < 1e-9:
+            i = np.clip(np.searchsorted(self._t, t), 1, len(self._t) - 1)
+            nearest = np.where(np.abs(self._t[i - 1] - t) <= np.abs(self._t[i] - t), i - 1, i)
+            if len(self._t) == 1:
+                nearest = np.zeros(t.size, dtype=int)
+            acc = self._acc[nearest]
+            gyro = None if self._gyro is None else self._gyro[nearest]
+            return acc, gyro
+        acc = np.column_stack([np.interp(t, self._t, self._acc[:, j]) for j in range(3)])
+        gyro = None
+        if self._gyro is not None:
+            gyro = np.column_stack([np.interp(t, self._t, self._gyro[:, j]) for j in range(3)])
+        return acc, gyro
+
+
+#: vbt.sim lifts; the others map to the nearest simulated movement.
+_SIM_EXERCISE = {"front-squat": "squat", "incline-bench": "bench", "generic": "squat"}
+
+
+class SimulatedFeed(_TabulatedFeed):
+    """A `vbt.sim` session as what a virtual sensor measures.
+
+    Feed time is the simulation's true time (the session starts when the sensor starts
+    streaming). The sensor's own error model, mounting and clock drift come from the
+    simulation; the emulated link (batching, loss, gaps) is the virtual sensor's business, so
+    the simulation's link model is not used.
+
+    Args:
+        result: A simulated session (`vbt.sim.simulate`).
+
+    Attributes:
+        result: The simulation (``result.labels`` is the ground truth, on feed time).
+        clock_drift: The simulated sample clock's fractional error (positive = slow); pass
+            ``-clock_drift`` as the virtual sensor's ``clock_error`` to sample on its grid.
+    """
+
+    def __init__(self, result: SimResult) -> None:
+        _sensor_t, acc, gyro = result.sensor_samples()
+        super().__init__(result.sensor_true_times(), acc, gyro, result.scenario.rate_hz)
+        self.result = result
+        self.duration_s = float(result.duration_s)
+        self.clock_drift = float(result.sensor_spec.clock_drift)
+
+    @classmethod
+    def for_stream(
+        cls,
+        config: StreamConfig,
+        *,
+        exercise: str | None = "squat",
+        seed: int = 0,
+        load_pct: float = 75.0,
+        stop_rir: int = 2,
+        faults: str = "typical",
+        **scenario_options: Any,
+    ) -> SimulatedFeed:
+        """One simulated set sampled as ``config`` asks (rate, range, gyro or not).
+
+        Args:
+            config: The stream configuration the host will request.
+            exercise: The lift (pipeline names are mapped to the simulated ones).
+            seed: Athlete and session seed.
+            load_pct: Load, % of the athlete's 1RM (75 % is a typical working set).
+            stop_rir: The athlete stops with this many reps in reserve (2: where the fatigue
+                flag should fire, the product's main use).
+            faults: The simulator's sensor-error level (``none``, ``typical``, ``harsh``);
+                link faults are the virtual sensor's.
+            **scenario_options: More `vbt.sim.Scenario` fields (``lead_in_s``, ``tail_s``...).
+        """
+        from vbt.sim import Athlete, Scenario, SetPlan, simulate
+
+        lift = _SIM_EXERCISE.get(exercise or "squat", exercise or "squat")
+        scenario = Scenario(
+            Athlete.random(seed),
+            [SetPlan(lift, load_pct=load_pct, stop_rir=stop_rir)],
+            rate_hz=float(config.rate_hz),
+            gyro=config.gyro_range_dps is not None,
+            faults=faults,
+            accel_range_g=float(config.accel_range_g),
+            **scenario_options,
+        )
+        return cls(simulate(scenario, seed=seed))
+
+
+class RecordingFeed(_TabulatedFeed):
+    """A recording's decoded samples as what a virtual sensor measures (replay over the air).
+
+    Feed time 0 is the recording's first sample. Samples are placed on the sensor's clock when
+    the recording has one, else at their host arrival times (for sensors without a clock,
+    e.g. WitMotion, that is what a host would see anyway).
+
+    Args:
+        path: A vbt recording (packets or samples body).
+
+    Raises:
+        InputFileError / RecordingFormatError: the file cannot be read.
+        ValueError: it holds no samples.
+    """
+
+    def __init__(self, path: str | Any) -> None:
+        from firmware_protocols import get_protocol
+        from vbt.recording.reader import open_recording
+        from vbt.sources import LINK_RECONNECTED, LinkEvent, RawPacket
+
+        rec = open_recording(path)
+        header = rec.header
+        times: list[np.ndarray] = []
+        accs: list[np.ndarray] = []
+        gyros: list[np.ndarray | None] = []
+        if header.body == "packets":
+            config = StreamConfig.from_dict(header.stream)
+            decoder = get_protocol(header.sensor).decoder(config)
+            sensor_offset: float | None = None
+            for item in rec:
+                if isinstance(item, LinkEvent) and item.kind == LINK_RECONNECTED:
+                    decoder.reset()
+                    sensor_offset = None
+                elif isinstance(item, RawPacket):
+                    for batch in decoder.feed(item.char_uuid, item.payload, item.host_time_s):
+                        if batch.sensor_time_s is not None:
+                            if sensor_offset is None:  # anchor the sensor clock to arrival time
+                                sensor_offset = batch.arrival_times()[0] - batch.sensor_time_s[0]
+                            times.append(batch.sensor_time_s + sensor_offset)
+                        else:
+                            times.append(_spread(batch, config.rate_hz))
+                        accs.append(batch.accel_mps2)
+                        gyros.append(batch.gyro_rads)
+            rate = float(config.rate_hz)
+        else:
+            t, acc, gyro = rec.sample_columns()
+            times, accs, gyros = [t], [acc], [gyro]
+            rate = float(header.rate_hz or 100.0)
+        if not times:
+            raise ValueError(f"{path}: the recording holds no samples to replay")
+        t_all = np.concatenate(times)
+        gyro_all = np.concatenate(gyros) if all(g is not None for g in gyros) else None  # type: ignore[arg-type]
+        super().__init__(t_all - t_all[0], np.concatenate(accs), gyro_all, rate)
+        self.header = header
+
+
+def _spread(batch: Any, rate_hz: float) -> np.ndarray:
+    """Per-sample times for a batch without sensor time: back from its arrival at the nominal rate."""
+    n = len(batch)
+    return batch.arrival_times() - (n - 1 - np.arange(n)) / rate_hz
+
+
+__all__ = ["AnalyticRep", "AnalyticRepsFeed", "RecordingFeed", "SampleFeed", "SimulatedFeed"]

@@ -25,7 +25,8 @@ Timing model: feed time starts when the sensor first streams; sample ``k`` after
 is taken at feed time ``t0 + k / (rate * (1 + clock_error))`` and stamped on the device clock
 as ``boot_s + feed_time * (1 + clock_error)``, so a sensor with ``clock_error = -0.01`` runs
 1 % slow like the WitMotion field reports (sensors.md §2). Feed time keeps running while the
-link is down: samples of the gap are never produced (the lifter does not wait for Bluetooth).
+link is down: the sensor keeps its sample grid, but samples of the gap are never sent (the
+lifter does not wait for Bluetooth).
 """
 
 from __future__ import annotations
@@ -518,9 +519,14 @@ class VirtualSensorPeripheral:
         assert self._origin_s is not None
         origin = self._origin_s
         now_feed = self.clock.monotonic() - origin
-        # After a gap the sample clock restarts at "now": the gap's samples never existed.
-        if self._next_sample_feed_s is None or self._next_sample_feed_s < now_feed:
+        if self._next_sample_feed_s is None:
             self._next_sample_feed_s = now_feed
+        elif self._next_sample_feed_s < now_feed:
+            # The sensor kept sampling on its own grid while nobody listened: skip to the next
+            # grid point; the gap's samples are never sent.
+            period = self._sample_period_s()
+            missed = math.ceil((now_feed - self._next_sample_feed_s) / period - 1e-9)
+            self._next_sample_feed_s += missed * period
         ci = self.radio.connection_interval_s
         rng = self._fault_state.rng
         rate = self.device.config.rate_hz

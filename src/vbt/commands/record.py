@@ -217,14 +217,20 @@ async def _record(args: argparse.Namespace) -> int:
             raise UnsupportedSensorError(args.protocol, PROTOCOLS) from None
     if args.virtual:
         from vbt.ble.environment import parse_virtual_names, virtual_environment, virtual_specs
+        from vbt.ble.feeds import SimulatedFeed
 
         names = parse_virtual_names(args.virtual)
         templates = plan_outputs(args.out, len(names))
         clock = FakeClock(until_idle=True) if args.instant else MonotonicClock()
-        specs = virtual_specs(names, seed=args.seed, faults=args.faults)
+
+        def simulated_set(protocol: Any, seed: int) -> Any:
+            # the set is simulated at the configuration this command will request
+            return SimulatedFeed.for_stream(stream_config(protocol, args), exercise=args.exercise, seed=seed)
+
+        specs = virtual_specs(names, seed=args.seed, faults=args.faults, feed_factory=simulated_set)
         duration = args.duration
-        if duration is None:  # the simulated set and a short tail
-            duration = max((s.feed.duration_s or 0.0) for s in specs) + 2.0
+        if duration is None:  # the simulated set; its own lead-in and tail are part of it
+            duration = max((s.feed.duration_s or 0.0) for s in specs)
         async with virtual_environment(*specs, clock=clock) as env:
             targets = [(p.name, p.protocol) for p in env.peripherals]
             extra = {"virtual": {"seed": args.seed, "faults": args.faults,
