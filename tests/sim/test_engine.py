@@ -135,20 +135,33 @@ def test_link_drops_and_gaps_show_in_arrivals():
     assert np.mean(np.diff(host) < 0.001) > 0.2
 
 
-def test_witmotion_packets_decode_to_the_sensor_samples():
-    pytest.importorskip("firmware_protocols.witmotion")
+@pytest.mark.parametrize("sensor, rate", [("witmotion", 100), ("polar", 100), ("verity", 104), ("metawear", 100),
+                                          ("movesense", 104), ("thingy52", 100)])
+def test_protocol_packets_decode_to_the_sensor_samples(sensor, rate):
+    from firmware_protocols import PROTOCOLS
+
+    from vbt.sim import resolve_sensor
+
+    name = resolve_sensor(sensor)
+    if name not in PROTOCOLS:
+        pytest.skip(f"{name} protocol not available")
     ath = Athlete.random(5)
-    sc = Scenario(ath, [SetPlan("squat", load_pct=70, reps=2)], rate_hz=100, sensor="witmotion", faults="typical")
+    link = LinkSpec.ideal()
+    sc = Scenario(ath, [SetPlan("squat", load_pct=70, reps=2)], rate_hz=rate, sensor=sensor, faults="typical",
+                  link=link)
     r = simulate(sc, seed=1)
-    assert r.packets and r.header.body == "packets" and r.header.sensor == "witmotion"
-    assert r.header.decoder["name"] == "witmotion"
-    assert 0.005 <= r.sensor_spec.clock_drift <= 0.016  # WitMotion runs ~1 % slow
+    assert r.packets and r.header.body == "packets" and r.header.sensor == name
+    assert r.header.decoder["name"] == name
+    if name == "witmotion":
+        assert 0.005 <= r.sensor_spec.clock_drift <= 0.016  # WitMotion runs ~1 % slow
     decoded = np.concatenate([b.accel_mps2 for b in r.batches])
-    _, acc, _ = r.sensor_samples()
-    # delivered samples are a subset of the sensor's samples (drops), equal to within 16-bit resolution
-    assert len(decoded) <= len(acc)
-    lsb = 16 * 9.80665 / 32768
-    assert np.abs(decoded[:50] - acc[:50]).max() <= lsb
+    _, acc, gyro = r.sensor_samples()
+    # an ideal link delivers every sample; the wire format keeps them to its resolution
+    assert len(decoded) == len(acc)
+    assert np.abs(decoded - acc).max() <= 0.01
+    assert (r.batches[0].gyro_rads is not None) == (gyro is not None)
+    # the configured range is what `vbt record` would choose (largest up to 8 g, >= the default)
+    assert r.stream_config.accel_range_g <= max(8.0, PROTOCOLS[name].default_accel_range_g)
 
 
 def test_write_makes_a_recording_and_labels(tmp_path, typical_squat):

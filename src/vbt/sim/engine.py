@@ -363,7 +363,17 @@ def simulate(scenario: Scenario, seed: int = 0) -> SimResult:
 
             raise UnsupportedSensorError(sc.sensor, list(PROTOCOLS) + [SAMPLES]) from None
         wants_gyro = sc.gyro and bool(proto.gyro_ranges_dps)
-        config = proto.make_config(sc.rate_hz, sc.accel_range_g, gyro_range_dps=bool(wants_gyro))
+        accel_range = sc.accel_range_g
+        if accel_range is None and proto.accel_ranges_g:
+            # As `vbt record` configures real sensors: the largest range up to 8 g, never below
+            # the sensor's default (some cannot change it).
+            accel_range = max([proto.default_accel_range_g, *[g for g in proto.accel_ranges_g if g <= 8.0]])
+        try:
+            config = proto.make_config(sc.rate_hz, accel_range, gyro_range_dps=bool(wants_gyro))
+        except ValueError as err:
+            from vbt.errors import UsageError
+
+            raise UsageError("--rate" if "rate" in str(err) else "--range", sc.rate_hz, str(err)) from None
     else:
         config = None
     spec = sc.sensor_spec
