@@ -139,7 +139,6 @@ def test_link_drops_and_gaps_show_in_arrivals():
                                           ("movesense", 104), ("thingy52", 100)])
 def test_protocol_packets_decode_to_the_sensor_samples(sensor, rate):
     from firmware_protocols import PROTOCOLS
-
     from vbt.sim import resolve_sensor
 
     name = resolve_sensor(sensor)
@@ -173,3 +172,20 @@ def test_write_makes_a_recording_and_labels(tmp_path, typical_squat):
     assert h.synthetic and h.extra["seed"] == 5 and h.extra["labels_file"] == "sq.labels.json"
     labels = load_labels(lab)
     assert labels.to_dict()["sets"] == typical_squat.labels.to_dict()["sets"]
+
+
+def test_rest_plate_changes_and_rerack_knocks_are_labelled_events():
+    sc = Scenario(Athlete.random(31), [SetPlan("squat", load_pct=70, reps=3),
+                                       SetPlan("squat", load_pct=70, reps=3, rest_before_s=150)],
+                  rate_hz=50, plate_change_prob=1.0)
+    r = simulate(sc, seed=2)
+    s1, s2 = r.labels.sets
+    (pc,) = [e for e in s2.events if e.kind == "plate_change"]
+    assert s1.end_s < pc.start_s < pc.end_s < s2.reps[0].eccentric_start_s
+    assert s2.start_s - s1.end_s == pytest.approx(150.0, abs=0.5)
+    # the bar visibly jolts in the rack during the plate change
+    tr = r.truth
+    m = (tr.t_s >= pc.start_s) & (tr.t_s <= pc.end_s + 0.5)
+    assert np.abs(tr.bar_accel_mps2[m]).max() > 0.5
+    reracks = [e for s in r.labels.sets for e in s.events if e.kind == "rerack"]
+    assert all("hit_upright" in e.detail for e in reracks)

@@ -320,11 +320,14 @@ def simulate(scenario: Scenario, seed: int = 0) -> SimResult:
             stop_rir=sp.stop_rir, failed_attempt=failed if sp.to_failure else False, paused=sp.paused,
             touch_and_go=sp.touch_and_go,
         )
+        plate_change = None
+        if prev_block is not None and rest_s >= 60.0 and r_kin.random() < sc.plate_change_prob:
+            plate_change = float(r_kin.uniform(15.0, rest_s - 30.0))
         block = build_set(
             outcome, ath, r_kin,
             start_pose=None if prev_block is None else prev_block.end_pose,
             start_location=None if prev_block is None else prev_block.rest_location,
-            ending=sp.ending,
+            ending=sp.ending, plate_change_before_s=plate_change,
         )
         if prev_block is None:
             t0 = sc.lead_in_s + rest_s

@@ -106,8 +106,9 @@ EV_HINGE = "hinge"
 EV_STAND_UP = "stand_up"
 EV_HANDLING = "handling"
 EV_DROP = "drop"
+EV_PLATE_CHANGE = "plate_change"
 EVENT_KINDS = (EV_UNRACK, EV_WALKOUT, EV_WALKIN, EV_RERACK, EV_SET_DOWN, EV_REGRIP, EV_PICK_UP, EV_HINGE,
-               EV_STAND_UP, EV_HANDLING, EV_DROP)
+               EV_STAND_UP, EV_HANDLING, EV_DROP, EV_PLATE_CHANGE)
 
 
 @dataclass(slots=True)
@@ -572,6 +573,7 @@ def build_set(
     start_location: str | None,
     lead_in_s: float = 0.0,
     ending: str | None = None,
+    plate_change_before_s: float | None = None,
     fs: float = PHYSICS_RATE_HZ,
 ) -> SetBlock:
     """Assemble the dense kinematics and labels of one set (block-relative times from 0).
@@ -585,6 +587,8 @@ def build_set(
         lead_in_s: Extra still time before the set starts.
         ending: How the set ends: ``"rerack"`` (squat, bench, OHP default), ``"floor"``
             (deadlift, row default) or ``"drop"`` (deadlift/row: released from lockout).
+        plate_change_before_s: Plates are slid on or off this long before the set starts (the
+            bar jolts, rings and turns in the hooks or rolls on the floor; not a rep).
     """
     ex = outcome.exercise
     prof = athlete.profiles[ex]
@@ -605,6 +609,12 @@ def build_set(
         _contact_down(b, rng, b.pose.z - geo.rest_z, rng.uniform(0.1, 0.3), rng.uniform(0.4, 0.8), 1.0)
         events.append(EventLabel(EV_HANDLING, t_a, b.now, {"from": start_location or "unknown", "to": home}))
         b.still(rng.uniform(2.0, 6.0), 0.0)
+
+    if plate_change_before_s is not None:
+        t_a = b.now
+        n_plates = _plate_change(b, rng, on_floor=home == "floor")
+        events.append(EventLabel(EV_PLATE_CHANGE, t_a, b.now, {"plates": n_plates}))
+        b.still(max(plate_change_before_s - (b.now - t_a), 1.0), 0.0)
 
     set_start = b.now
     reps_out: list[RepLabel] = []
@@ -808,14 +818,16 @@ def build_set(
             events.append(EventLabel(EV_WALKIN, t_a, b.now, {"steps": steps}))
             t_a = b.now
             b.move(rng.uniform(0.3, 0.6), dz=rng.uniform(0.0, 0.02))
+            missed = _maybe_miss_hooks(b, rng)
             _contact_down(b, rng, b.pose.z - geo.rest_z, rng.uniform(0.10, 0.35), rng.uniform(0.3, 0.7), 1.0)
-            events.append(EventLabel(EV_RERACK, t_a, b.now))
+            events.append(EventLabel(EV_RERACK, t_a, b.now, {"hit_upright": missed}))
         elif ex == "bench":
             b.still(rng.uniform(0.3, 1.5), 1.0)
             t_a = b.now
             b.move(rng.uniform(0.6, 1.2), dx=-b.pose.x - rng.uniform(0.0, 0.03), dz=rng.uniform(0.01, 0.03))
+            missed = _maybe_miss_hooks(b, rng)
             _contact_down(b, rng, b.pose.z - geo.rest_z, rng.uniform(0.10, 0.35), rng.uniform(0.3, 0.7), 1.0)
-            events.append(EventLabel(EV_RERACK, t_a, b.now))
+            events.append(EventLabel(EV_RERACK, t_a, b.now, {"hit_upright": missed}))
         else:  # deadlift / row: the bar goes back to the floor
             if ex == "row":
                 b.still(rng.uniform(0.2, 0.8), 1.0)
@@ -843,6 +855,36 @@ def build_set(
     block = _finish(arrays, b, rng, fs, reps_out, rep_times, outcome, failed_label, events, set_start, set_end,
                     end_location)
     return block
+
+
+def _plate_change(b: _Builder, rng: np.random.Generator, *, on_floor: bool) -> int:
+    """Plates slid on or off during the rest: jolts and ringing, the bar turning in the hooks or
+    rolling on the floor (lifted a little at one end to slide the plates). Returns the plates."""
+    n = int(rng.choice([2, 2, 4]))
+    for _ in range(n):
+        b.still(rng.uniform(1.5, 5.0), 0.0)
+        droll = math.radians(rng.normal(0.0, 3.0))
+        if on_floor:
+            # one end lifted (foot or plate jack) tilts the bar by ~1-3 deg while the plate slides on
+            tilt = math.radians(rng.uniform(1.0, 3.0)) * (1 if rng.random() < 0.5 else -1)
+            b.move(rng.uniform(0.4, 0.8), dtilt=tilt, dz=0.6 * 0.05 * abs(tilt) / 0.04, held=0.0)
+            b.impacts.append((b.n - 1, float(rng.uniform(0.05, 0.15))))
+            b.move(rng.uniform(0.4, 0.8), dtilt=-tilt, dz=-0.6 * 0.05 * abs(tilt) / 0.04, droll=droll,
+                   dx=-FLOOR_Z_M * droll, held=0.0)
+        else:
+            b.impacts.append((b.n - 1, float(rng.uniform(0.05, 0.2))))
+            b.move(rng.uniform(0.2, 0.5), droll=droll, held=0.0)
+    return n
+
+
+def _maybe_miss_hooks(b: _Builder, rng: np.random.Generator, p: float = 0.15) -> bool:
+    """Sometimes the bar clips an upright before settling in the hooks (a hard horizontal knock)."""
+    if rng.random() >= p:
+        return False
+    b.impacts.append((b.n - 1, float(rng.uniform(0.1, 0.3))))
+    b.move(rng.uniform(0.2, 0.4), dx=-rng.uniform(0.01, 0.03), dz=rng.uniform(0.0, 0.01))
+    b.move(rng.uniform(0.3, 0.6), dx=rng.uniform(0.02, 0.04))
+    return True
 
 
 def _drop(b: _Builder, rng: np.random.Generator, height: float) -> None:

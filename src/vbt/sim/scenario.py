@@ -105,6 +105,9 @@ class Scenario:
         lead_in_s: Still time at the start of the recording before the first set's block.
         tail_s: Still time after the last set.
         label: Free text stored in the labels and header notes.
+        plate_change_prob: Chance that plates are changed during a rest of 60 s or more
+            (bar jolts and turns in the rack / rolls on the floor: not reps) [D].
+        options: Free-form extras (``command``: the command line that made the scenario).
     """
 
     athlete: Athlete
@@ -120,6 +123,7 @@ class Scenario:
     lead_in_s: float = 3.0
     tail_s: float = 3.0
     label: str = ""
+    plate_change_prob: float = 0.3
     options: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -143,6 +147,7 @@ class Scenario:
             "lead_in_s": self.lead_in_s,
             "tail_s": self.tail_s,
             "label": self.label,
+            "plate_change_prob": self.plate_change_prob,
             "options": dict(self.options),
         }
 
