@@ -448,6 +448,10 @@ class _LinkMonitor:
         self._last_sensor_t = None
         self._last_arrival = None
 
+    def restart_rate(self) -> None:
+        """Forget the rate window (a new configuration applies from now)."""
+        self._window.clear()
+
     def feed(self, packet: RawPacket) -> None:
         self.notifications += 1
         batches = self.decoder.feed(packet.char_uuid, packet.payload, packet.host_time_s)
@@ -961,8 +965,11 @@ class BleSource(Source):
                     self._monitor.feed(packet)
                 yield packet
                 continue
-            if isinstance(item, LinkEvent) and item.kind == LINK_RECONNECTED and self._monitor is not None:
-                self._monitor.reset()
+            if isinstance(item, LinkEvent) and self._monitor is not None:
+                if item.kind == LINK_RECONNECTED:
+                    self._monitor.reset()
+                elif item.kind == LINK_CONFIG:
+                    self._monitor.restart_rate()  # measure the configured rate, not the start-up one
             yield item
 
 
