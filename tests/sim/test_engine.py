@@ -189,3 +189,37 @@ def test_rest_plate_changes_and_rerack_knocks_are_labelled_events():
     assert np.abs(tr.bar_accel_mps2[m]).max() > 0.5
     reracks = [e for s in r.labels.sets for e in s.events if e.kind == "rerack"]
     assert all("hit_upright" in e.detail for e in reracks)
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_consecutive_sets_start_where_the_last_one_left_the_bar(exercise):
+    sc = Scenario(Athlete.random(33), [SetPlan(exercise, load_pct=70, reps=2),
+                                       SetPlan(exercise, load_pct=70, reps=2, rest_before_s=90)],
+                  rate_hz=25, plate_change_prob=0.0)
+    r = simulate(sc, seed=6)
+    s1, s2 = r.labels.sets
+    assert not [e for e in s2.events if e.kind == "handling"]  # nothing to move: it is in the rack / on the floor
+    b1, b2 = r.blocks
+    assert np.allclose(b1.pos_m[-1], b2.pos_m[0], atol=1e-9)
+    assert np.allclose(b1.angles_rad[-1], b2.angles_rad[0], atol=1e-9)
+
+
+def test_labels_map_onto_a_samples_recordings_drifting_clock(tmp_path):
+    from vbt.recording.reader import open_recording
+    from vbt.sim import SensorSpec
+
+    spec = SensorSpec.random(np.random.default_rng(5), faults="typical", clock_drift=0.01)
+    sc = Scenario(Athlete.random(2), [SetPlan("squat", load_pct=70, reps=2),
+                                      SetPlan("squat", load_pct=70, reps=2, rest_before_s=240)],
+                  rate_hz=50, sensor_spec=spec, link=LinkSpec.ideal())
+    r = simulate(sc, seed=1)
+    rec, lab = r.write(tmp_path / "s.jsonl")
+    labels = load_labels(lab)
+    t_file, _, _ = open_recording(rec).sample_columns()
+    t_true = r.sensor_true_times()
+    # with an ideal link every sample is in the file, in order: file time k <-> true time k
+    assert len(t_file) == len(t_true)
+    k = len(t_true) - 10
+    assert abs(t_file[k] - t_true[k]) > 1.0  # 1 % of ~5 min: the raw axes disagree by seconds
+    assert labels.file_time(t_true[k]) == pytest.approx(t_file[k], abs=1e-6)
+    assert np.allclose(labels.file_time(t_true[:100]), t_file[:100], atol=1e-6)

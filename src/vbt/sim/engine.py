@@ -275,6 +275,14 @@ class SimResult:
                 else:
                     w.write_samples(item)
         self.labels.recording = {**self.labels.recording, "file": rec_name}
+        if self.packets is None and self.batches:
+            # The writer puts samples on the sensor's clock, anchored so that the first batch's
+            # last sample sits at its arrival time: record that anchor for `Labels.file_time`.
+            b0 = self.batches[0]
+            self.labels.clock = {**self.labels.clock, "file_time": "sensor clock",
+                                 "file_time_offset_s": float(b0.host_time_s - b0.sensor_time_s[-1])}
+        else:
+            self.labels.clock = {**self.labels.clock, "file_time": "host arrival"}
         self.labels.write(lab_path)
         return rec_path, lab_path
 

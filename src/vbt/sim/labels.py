@@ -9,7 +9,9 @@ Samples reach the host later: a notification arrives ``latency + connection-even
 jitter`` after its last sample was taken (typically 5-60 ms, plus the samples packed before it),
 so an analysis that timestamps samples by arrival sees events late by that amount; one that
 reconstructs sample times from the sensor clock (drifting by ``sensor.clock_drift``) sees them
-within the clock-fit error. ``clock`` in the file gives the drift and the first sample's time.
+within the clock-fit error. ``clock`` in the file gives the drift and the first sample's time;
+samples-body recordings store the *sensor* clock, and `Labels.file_time` maps a label time
+onto a written recording's own time axis (``clock.file_time_offset_s`` is the anchor).
 
 File format (``format: "vbt-sim-labels"``, ``format_version: 1``)
 -----------------------------------------------------------------
@@ -65,6 +67,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from vbt.sim.lift import EventLabel, FailedLabel, RepLabel
 
@@ -189,6 +193,30 @@ class Labels:
             link=d.get("link", {}), clock=d.get("clock", {}), scenario=d.get("scenario", {}),
             link_events=d.get("link_events", []),
         )
+
+    def file_time(self, t_s: float | np.ndarray) -> float | np.ndarray:
+        """Label time(s) -> time on the written recording's own axis.
+
+        Packets recordings store host arrival times, which *are* the labels' axis (identity).
+        Samples recordings store the sensor's clock, which runs ``(1 + clock_drift)`` slow
+        (plus a small warm-up change) and is anchored at the first delivered batch, so a long
+        samples recording drifts against the labels by up to ~1 % of the elapsed time; this
+        maps a label time onto it (exact up to floating point, via the clock parameters).
+        """
+        c = self.clock
+        if c.get("file_time") != "sensor clock":
+            return t_s
+        t = np.asarray(t_s, dtype=float)
+        t_first, st_first = c["first_sample_true_s"], c["first_sample_sensor_s"]
+        d, w, tau = c["clock_drift"], c.get("clock_warmup_drift", 0.0), c.get("warmup_tau_s", 300.0)
+        # invert t - t_first = u (1 + d) + w (u - tau (1 - exp(-u / tau))) for u (sensor-clock elapsed)
+        u = (t - t_first) / (1.0 + d)
+        for _ in range(4):
+            f = u * (1.0 + d) + w * (u - tau * (1.0 - np.exp(-u / tau))) - (t - t_first)
+            df = (1.0 + d) + w * (1.0 - np.exp(-u / tau))
+            u = u - f / df
+        out = st_first + u + c["file_time_offset_s"]
+        return float(out) if np.ndim(out) == 0 else out
 
     def write(self, path: str | Path) -> Path:
         """Write the labels JSON (indented, UTF-8) to ``path``."""

@@ -600,8 +600,8 @@ def build_set(
     b.still(BLOCK_PAD_S + lead_in_s, 0.0)
 
     # Move the bar from wherever it is to its starting place (e.g. off the safeties after a failed squat).
-    if start_pose is not None and (abs(pose0.z - geo.rest_z) > 0.01 or abs(pose0.x) > 0.02 or
-                                    (start_location or home) != home):
+    # (Only when it is not where this lift starts: a bar a few cm off its last spot stays there.)
+    if start_pose is not None and (abs(pose0.z - geo.rest_z) > 0.03 or (start_location or home) != home):
         t_a = b.now
         lift = max(geo.rest_z, pose0.z) + 0.06 - pose0.z
         b.move(rng.uniform(0.8, 1.6), dz=lift, dx=-pose0.x * 0.5, droll=math.radians(rng.normal(0, 20)))
