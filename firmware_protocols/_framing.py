@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+import struct
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -181,6 +182,8 @@ __all__ = [
     "batch_from_notifications",
     "completing_notification",
     "decode_delta_frames",
+    "delta_layout",
+    "extract_fields",
     "encode_delta_frame",
     "finite_within",
     "is_close_to",
@@ -194,9 +197,9 @@ __all__ = [
 ]
 
 
-def decode_delta_frames(content: bytes | memoryview, channels: int, resolution_bits: int,
-                        max_samples: int = 4096) -> np.ndarray | None:
-    """Polar PMD delta ("compressed") payload -> ``(n, channels)`` int64 samples, or None if malformed.
+def delta_layout(content: bytes | memoryview, channels: int, resolution_bits: int,
+                 max_samples: int = 4096) -> tuple[list[int], list[tuple[int, int, int]]] | None:
+    """Structure of a Polar PMD delta ("compressed") payload, or None if malformed.
 
     Layout (polar-ble-sdk ``BlePMDClient.parseDeltaFramesAll``): a reference sample of
     ``channels`` little-endian signed values of ceil(resolution/8) bytes each, then blocks
@@ -207,17 +210,20 @@ def decode_delta_frames(content: bytes | memoryview, channels: int, resolution_b
     a block with width 0 or wider than 32 bits, or more than ``max_samples`` samples is
     malformed (truncated or corrupt); the SDK would silently decode part of it and then
     misplace the frame's timestamp.
+
+    Returns:
+        ``(reference values, [(width, count, byte offset of the packed bits), ...])``.
     """
     ref_bytes = (resolution_bits + 7) // 8
     off = channels * ref_bytes
     if len(content) < off:
         return None
-    ref = np.array(
-        [int.from_bytes(bytes(content[i * ref_bytes : (i + 1) * ref_bytes]), "little", signed=True)
-         for i in range(channels)],
-        dtype=np.int64,
-    )
-    parts = [ref[None, :]]
+    if ref_bytes == 2 and channels == 3:
+        ref = list(struct.unpack_from("<3h", content))
+    else:
+        ref = [int.from_bytes(bytes(content[i * ref_bytes : (i + 1) * ref_bytes]), "little", signed=True)
+               for i in range(channels)]
+    blocks: list[tuple[int, int, int]] = []
     total = 1
     end = len(content)
     while off < end:
@@ -232,10 +238,42 @@ def decode_delta_frames(content: bytes | memoryview, channels: int, resolution_b
         total += count
         if total > max_samples:
             return None
+        blocks.append((width, count, off))
+        off += nbytes
+    return ref, blocks
+
+
+def extract_fields(buf: np.ndarray, bit_offsets: np.ndarray, widths: np.ndarray) -> np.ndarray:
+    """Signed ``widths``-bit LSB-first fields starting at ``bit_offsets`` of ``buf`` (vectorised).
+
+    ``buf`` is a uint8 array padded with at least 16 zero bytes past the last field; widths are
+    1..32. Each field is cut from the little-endian 64-bit word that starts at its first byte
+    (shift <= 7, so 7 + 32 bits always fit): the eight byte-shifted u64 views of ``buf`` make
+    that word one gather; shifting the field to the top and back sign-extends it.
+    """
+    byte = bit_offsets >> 3
+    words = len(buf) // 8 - 1
+    flat = np.concatenate([buf[k : k + 8 * words].view("<u8") for k in range(8)])
+    word = flat.take((byte & 7) * words + (byte >> 3))
+    word >>= (bit_offsets & 7).astype(np.uint64)
+    top = (64 - widths).astype(np.uint64)
+    word <<= top
+    return word.view(np.int64) >> top.view(np.int64)
+
+
+def decode_delta_frames(content: bytes | memoryview, channels: int, resolution_bits: int,
+                        max_samples: int = 4096) -> np.ndarray | None:
+    """Polar PMD delta payload -> ``(n, channels)`` int64 samples, or None if malformed (`delta_layout`)."""
+    layout = delta_layout(content, channels, resolution_bits, max_samples)
+    if layout is None:
+        return None
+    ref, blocks = layout
+    parts = [np.array(ref, dtype=np.int64)[None, :]]
+    for width, count, off in blocks:
+        nbytes = (width * count * channels + 7) // 8
         deltas = unpack_signed_lsb_first(content[off : off + nbytes], width, count * channels)
         parts.append(deltas.reshape(count, channels))
-        off += nbytes
-    stacked = np.concatenate(parts)
+    stacked = np.concatenate(parts) if len(parts) > 1 else parts[0]
     return np.cumsum(stacked, axis=0)
 
 

@@ -136,7 +136,9 @@ from ._framing import (
     Resolution,
     batch_from_notifications,
     decode_delta_frames,
+    delta_layout,
     encode_delta_frame,
+    extract_fields,
     quantize,
 )
 from ._types import (
@@ -298,18 +300,31 @@ class PolarPmdDecoder(Decoder):
             TYPE_ACC: config.accel_range_g * 1000.0 * ACC_LIMIT_FACTOR,
             TYPE_GYRO: (config.gyro_range_dps or 2000.0) * GYRO_LIMIT_FACTOR,
         }
-        self._time = {TYPE_ACC: _TimeState(), TYPE_GYRO: _TimeState()}
-        self._acc_t: list[np.ndarray] = []
-        self._acc_v: list[np.ndarray] = []
-        self._gyro_t = np.zeros(0)
-        self._gyro_v = np.zeros((0, 3))
+        self._tol_ns = 0.01 * self._period_ns
         self.info["unpaired_samples"] = 0
+        self.reset()
 
     def reset(self) -> None:
         self._time = {TYPE_ACC: _TimeState(), TYPE_GYRO: _TimeState()}
-        self._acc_t, self._acc_v = [], []
-        self._gyro_t = np.zeros(0)
-        self._gyro_v = np.zeros((0, 3))
+        # ACC samples waiting for gyro (times in ns, values in m/s^2), oldest first, as parts
+        self._acc_tp: list[np.ndarray] = []
+        self._acc_vp: list[np.ndarray] = []
+        self._acc_newest: float | None = None  # newest ACC sample time ever seen (ns)
+        # gyro history kept for interpolation (parts), and the first gyro time since reset
+        self._gyro_tp: list[np.ndarray] = []
+        self._gyro_vp: list[np.ndarray] = []
+        self._g_first: float | None = None
+
+    @staticmethod
+    def _joined(tp: list[np.ndarray], vp: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """Concatenate stored parts (collapsing them in place)."""
+        if not tp:
+            return np.zeros(0), np.zeros((0, 3))
+        if len(tp) > 1:
+            t, v = np.concatenate(tp), np.concatenate(vp)
+            tp[:] = [t]
+            vp[:] = [v]
+        return tp[0], vp[0]
 
     # ----------------------------------------------------------------------- control point
 
@@ -389,8 +404,12 @@ class PolarPmdDecoder(Decoder):
             return ints * (factor * 1000.0)  # compressed type 0 carries G (SDK "Wolfi type")
         return ints * factor
 
-    def _times(self, mtype: int, ts: int, n: int) -> np.ndarray | None:
-        """Per-sample device times (ns, float) by the SDK rule, or None if the frame is dropped."""
+    def _time_plan(self, mtype: int, ts: int, n: int) -> tuple[float, float, float, float] | None:
+        """How to place a frame's N samples, or None if the frame is dropped (counted).
+
+        Returns ``(base, step, k0, floor)``: sample k sits at ``base + (k + k0) * step`` ns and only
+        samples after ``floor`` are kept (``-inf`` = all). Updates the stream's time state.
+        """
         st = self._time[mtype]
         if st.floor_ns is not None and ts <= st.floor_ns:
             if ts == st.floor_ns:
@@ -399,37 +418,48 @@ class PolarPmdDecoder(Decoder):
                 self._problem("out_of_order", f"timestamp {ts} ns is before the previous frame's {st.floor_ns}")
             return None
         period = self._period_ns
-        k = np.arange(n, dtype=np.float64)
-        anchored = False
-        if st.prev_ns is None:
-            anchored = True
-        else:
+        plan: tuple[float, float, float] | None = None
+        if st.prev_ns is not None:
             d = ts - st.prev_ns
             if d > MAX_TIMESTAMP_JUMP_NS:
-                if st.jump_ns is not None and 0 < ts - st.jump_ns <= MAX_TIMESTAMP_JUMP_NS:
-                    anchored = True  # a second frame confirms the jump
-                else:
+                if st.jump_ns is None or not 0 < ts - st.jump_ns <= MAX_TIMESTAMP_JUMP_NS:
                     st.jump_ns = ts
                     self._problem("bad_frames", f"timestamp jumps forward by {d / 1e9:.1f} s; held until confirmed")
                     return None
+                # a second frame confirms the jump: place this one with the first-frame rule
             elif d < 0.5 * n * period:
                 self._problem("bad_frames", f"timestamp advances {d} ns for {n} samples at {1e9 / period:g} Hz")
                 return None
-            elif d > 1.5 * n * period:
-                anchored = True  # frames were lost: do not stretch these samples over the gap
-            else:
-                times = st.prev_ns + (k + 1.0) * (d / n)
-        if anchored:
-            times = ts - (n - 1 - k) * period
+            elif d <= 1.5 * n * period:
+                plan = (float(st.prev_ns), d / n, 1.0)  # SDK rule: prev + (k + 1) * (ts - prev) / N
+            # else frames were lost: do not stretch these samples over the gap
+        if plan is None:
+            plan = (float(ts), period, -(n - 1.0))  # last sample at ts, nominal spacing
+        floor = -math.inf if st.floor_ns is None else float(st.floor_ns)
         st.prev_ns = ts
         st.jump_ns = None
-        floor = st.floor_ns
         st.floor_ns = ts
-        if floor is not None and times[0] <= floor:
+        return (*plan, floor)
+
+    def _accept(self, mtype: int, values: np.ndarray, times: np.ndarray, floor: float) -> None:
+        """Store a frame's samples (values in mG or deg/s, times in ns) after trimming overlap."""
+        if times[0] <= floor:
             keep = times > floor
             self.info["overlapping_samples"] = int(self.info.get("overlapping_samples", 0)) + int((~keep).sum())  # type: ignore[call-overload]
-            return times[keep] if keep.any() else None
-        return times
+            if not keep.any():
+                return
+            times = times[keep]
+            values = values[values.shape[0] - times.shape[0] :]
+        self.stats.frames += 1
+        if mtype == TYPE_ACC:
+            self._acc_tp.append(times)
+            self._acc_vp.append(values * MG_TO_MPS2)
+            self._acc_newest = float(times[-1])
+        else:
+            if self._g_first is None:
+                self._g_first = float(times[0])
+            self._gyro_tp.append(times)
+            self._gyro_vp.append(values * DPS_TO_RADS)
 
     def _data(self, payload: bytes) -> None:
         if len(payload) < HEADER_LEN:
@@ -443,72 +473,74 @@ class PolarPmdDecoder(Decoder):
         if mtype == TYPE_GYRO and not self._with_gyro:
             self.stats.other_frames += 1
             return
-        ts = int.from_bytes(payload[1:9], "little")
         values = self._values(mtype, payload[9], payload[HEADER_LEN:])
+        if not self._values_ok(mtype, payload, values):
+            return
+        assert values is not None
+        n = values.shape[0]
+        plan = self._time_plan(mtype, int.from_bytes(payload[1:9], "little"), n)
+        if plan is None:
+            return
+        base, step, k0, floor = plan
+        times = base + (np.arange(n, dtype=np.float64) + k0) * step
+        self._accept(mtype, values, times, floor)
+
+    def _values_ok(self, mtype: int, payload: bytes, values: np.ndarray | None) -> bool:
         name = MEASUREMENT_NAMES[mtype]
         if values is None or values.shape[0] == 0 or values.shape[0] > MAX_SAMPLES_PER_FRAME:
             self._problem("bad_frames", f"{name} frame type 0x{payload[9]:02x} with {len(payload) - 10} "
                           "payload bytes is malformed or unsupported", nbytes=len(payload), data=payload)
-            return
+            return False
         if not np.isfinite(values).all() or np.abs(values).max() > self._limit[mtype] + self._factor[mtype]:
             self._problem("bad_frames", f"{name} value beyond full scale or not finite", nbytes=len(payload),
                           data=payload)
-            return
-        times = self._times(mtype, ts, values.shape[0])
-        if times is None:
-            return
-        values = values[values.shape[0] - times.shape[0] :]
-        self.stats.frames += 1
-        if mtype == TYPE_ACC:
-            self._acc_t.append(times)
-            self._acc_v.append(values * MG_TO_MPS2)
-        else:
-            self._gyro_t = np.concatenate([self._gyro_t, times])
-            self._gyro_v = np.concatenate([self._gyro_v, values * DPS_TO_RADS])
+            return False
+        return True
 
     def _emit(self) -> tuple[np.ndarray, np.ndarray | None, np.ndarray] | None:
-        """Samples ready to leave: all ACC (accelerometer only), or ACC covered by GYRO."""
-        if not self._acc_t:
+        """Samples ready to leave: all ACC (accelerometer only), or ACC that GYRO covers.
+
+        Pairing rules (the bulk path in `feed_many` reproduces them): an ACC sample is *early*
+        (dropped) if it precedes the first gyro sample by more than ``tol``; *ready* once the
+        newest gyro sample is no more than ``tol`` before it; *stale* (dropped) if still waiting
+        when the newest ACC sample is more than `MAX_GYRO_WAIT_S` later.
+        """
+        if not self._acc_tp:
             return None
-        acc_t = np.concatenate(self._acc_t) if len(self._acc_t) > 1 else self._acc_t[0]
-        acc_v = np.concatenate(self._acc_v) if len(self._acc_v) > 1 else self._acc_v[0]
+        acc_t, acc_v = self._joined(self._acc_tp, self._acc_vp)
         if not self._with_gyro:
-            self._acc_t, self._acc_v = [], []
+            self._acc_tp, self._acc_vp = [], []
             self.stats.samples += acc_t.shape[0]
             return acc_v, None, acc_t / 1e9
-        g_t = self._gyro_t
-        # ACC and GYRO times of one instant may differ by the ns rounding of their frame stamps
-        tol = 0.01 * self._period_ns
-        if g_t.shape[0] == 0:
-            ready = np.zeros(acc_t.shape[0], dtype=bool)
-            early = ready
+        tol = self._tol_ns
+        g_t, g_v = self._joined(self._gyro_tp, self._gyro_vp)
+        if self._g_first is None:
+            early = np.zeros(acc_t.shape[0], dtype=bool)
+            ready = early
         else:
-            early = acc_t < g_t[0] - tol
+            early = acc_t < self._g_first - tol
             ready = (acc_t <= g_t[-1] + tol) & ~early
-        # ACC with no gyro ever coming for it: before the first gyro sample, or waited too long
-        stale = ~ready & ~early & (acc_t < acc_t[-1] - MAX_GYRO_WAIT_S * 1e9)
+        assert self._acc_newest is not None
+        stale = ~ready & ~early & (acc_t < self._acc_newest - MAX_GYRO_WAIT_S * 1e9)
         dropped = int(early.sum() + stale.sum())
         if dropped:
             self.info["unpaired_samples"] = int(self.info["unpaired_samples"]) + dropped  # type: ignore[call-overload]
         waiting = ~ready & ~early & ~stale
-        self._acc_t = [acc_t[waiting]] if waiting.any() else []
-        self._acc_v = [acc_v[waiting]] if waiting.any() else []
+        self._acc_tp = [acc_t[waiting]] if waiting.any() else []
+        self._acc_vp = [acc_v[waiting]] if waiting.any() else []
         if not ready.any():
             return None
         t = acc_t[ready]
-        gyro = np.column_stack([np.interp(t, g_t, self._gyro_v[:, i]) for i in range(3)])
-        # same instant (within the stamp rounding): take the gyro sample itself, not a blend
-        j = np.clip(np.searchsorted(g_t, t), 1, max(g_t.shape[0] - 1, 1))
-        j_near = np.where(np.abs(g_t[j - 1] - t) <= np.abs(g_t[np.minimum(j, g_t.shape[0] - 1)] - t), j - 1,
-                          np.minimum(j, g_t.shape[0] - 1))
-        same = np.abs(g_t[j_near] - t) <= tol
-        gyro[same] = self._gyro_v[j_near[same]]
-        # keep the gyro sample at or before the last emitted ACC time, for the next interpolation
-        keep_from = max(int(np.searchsorted(g_t, t[-1], side="right")) - 1, 0)
-        self._gyro_t = g_t[keep_from:]
-        self._gyro_v = self._gyro_v[keep_from:]
+        gyro = _pair_gyro(t, g_t, g_v, tol)
+        self._prune_gyro(g_t, g_v, float(t[-1]))
         self.stats.samples += t.shape[0]
         return acc_v[ready], gyro, t / 1e9
+
+    def _prune_gyro(self, g_t: np.ndarray, g_v: np.ndarray, last_emitted: float) -> None:
+        """Keep the gyro sample at or before the last emitted ACC time, and everything after."""
+        keep_from = max(int(np.searchsorted(g_t, last_emitted, side="right")) - 1, 0)
+        self._gyro_tp = [g_t[keep_from:]]
+        self._gyro_vp = [g_v[keep_from:]]
 
     def _feed_arrays(self, char_uuid: str, payload: bytes) -> tuple[np.ndarray, np.ndarray | None, np.ndarray] | None:
         self.stats.notifications += 1
@@ -537,13 +569,7 @@ class PolarPmdDecoder(Decoder):
         acc, gyro, t = got
         return [ImuBatch(host_time_s, acc, gyro, t, self.config.rate_hz)]
 
-    def feed_many(
-        self, char_uuid: str, payloads: Sequence[bytes], host_times_s: Sequence[float] | np.ndarray
-    ) -> list[ImuBatch]:
-        """Bulk decode: the same per-frame path as `feed`, merged into one batch (arrival times kept)."""
-        times = np.asarray(host_times_s, dtype=np.float64)
-        if len(payloads) != times.shape[0]:
-            raise ValueError(f"{len(payloads)} payloads but {times.shape[0]} host times")
+    def _feed_many_sequential(self, char_uuid: str, payloads: Sequence[bytes], times: np.ndarray) -> list[ImuBatch]:
         accs, gyros, sts, arrivals = [], [], [], []
         for payload, host_t in zip(payloads, times.tolist(), strict=True):
             got = self._feed_arrays(char_uuid, payload)
@@ -557,6 +583,261 @@ class PolarPmdDecoder(Decoder):
         gyro = None if gyros[0] is None else np.concatenate(gyros)  # type: ignore[arg-type]
         return batch_from_notifications(np.concatenate(accs), gyro, np.concatenate(sts),
                                         np.concatenate(arrivals), self.config.rate_hz)
+
+    def feed_many(
+        self, char_uuid: str, payloads: Sequence[bytes], host_times_s: Sequence[float] | np.ndarray
+    ) -> list[ImuBatch]:
+        """Bulk decode with the same samples, times, arrival times and counters as `feed` in order.
+
+        Data frames are vectorised: header and block structure are read per frame, every delta
+        field of every frame is extracted in one NumPy pass (`_framing.extract_fields`), sample
+        times are placed by the same per-frame plans as `feed`, and ACC/GYRO pairing is computed
+        as the notification at which each ACC sample becomes ready (or is dropped).
+        """
+        times = np.asarray(host_times_s, dtype=np.float64)
+        if len(payloads) != times.shape[0]:
+            raise ValueError(f"{len(payloads)} payloads but {times.shape[0]} host times")
+        if normalize_uuid(char_uuid) != DATA_UUID or self.strict or len(payloads) < 8:
+            return self._feed_many_sequential(char_uuid, payloads, times)
+        acc_newest0, g_first0 = self._acc_newest, self._g_first
+        pending0 = sum(t.shape[0] for t in self._acc_tp)
+        frames = self._bulk_frames(payloads)
+        return self._bulk_emit(frames, len(payloads), times, pending0, acc_newest0, g_first0)
+
+    # ----------------------------------------------------------------------- bulk path
+
+    def _bulk_frames(self, payloads: Sequence[bytes]) -> list[tuple[int, int, np.ndarray]]:
+        """Decode and time every data frame; returns accepted (notification, type, times ns) in order.
+
+        Accepted samples are stored by `_accept`, exactly as `feed` stores them.
+        """
+        n_notes = len(payloads)
+        self.stats.notifications += n_notes
+        # header pass: which frames can be vectorised (ACC raw16, ACC/GYRO delta16)
+        fast: list[tuple[int, int, int, bytes, object]] = []  # (note, mtype, ftype, payload, layout)
+        order: list[tuple[int, int, int, bytes, object]] = []
+        bufs: list[bytes] = []
+        pos = 0
+        for i, p in enumerate(payloads):
+            p = bytes(p)
+            self.stats.bytes_in += len(p)
+            if len(p) < HEADER_LEN:
+                self._problem("bad_frames", f"data frame of {len(p)} bytes is shorter than the 10-byte header",
+                              nbytes=len(p), data=p)
+                continue
+            mtype = p[0] & 0x3F
+            if mtype not in (TYPE_ACC, TYPE_GYRO):
+                self.stats.unknown += 1
+                continue
+            if mtype == TYPE_GYRO and not self._with_gyro:
+                self.stats.other_frames += 1
+                continue
+            ftype = p[9]
+            layout: object = None
+            if mtype == TYPE_ACC and ftype == 0x01 and len(p) > HEADER_LEN and (len(p) - HEADER_LEN) % 6 == 0:
+                layout = ("raw16", pos + HEADER_LEN, (len(p) - HEADER_LEN) // 6)
+            elif ftype in (0x80, 0x81) and not (mtype == TYPE_GYRO and ftype == 0x81):
+                lay = delta_layout(p[HEADER_LEN:], 3, 16, MAX_SAMPLES_PER_FRAME)
+                if lay is not None:
+                    layout = ("delta16", pos + HEADER_LEN, lay)
+            entry = (i, mtype, ftype, p, layout)
+            order.append(entry)
+            if layout is not None:
+                fast.append(entry)
+            bufs.append(p)
+            pos += len(p)
+        values = self._bulk_values(fast, b"".join(bufs))
+        plans: list[tuple[int, int, np.ndarray, float, float, float, float]] = []
+        for entry in order:
+            i, mtype, ftype, p, layout = entry
+            if layout is None:
+                vals = self._values(mtype, ftype, p[HEADER_LEN:])
+                if not self._values_ok(mtype, p, vals):
+                    continue
+            else:
+                vals, peak = values[id(entry)]
+                # same verdict as _values_ok, from the peak computed for all frames at once
+                if not (peak <= self._limit[mtype] + self._factor[mtype]) or vals.shape[0] > MAX_SAMPLES_PER_FRAME:
+                    self._values_ok(mtype, p, vals)  # counts (or raises) with the same message
+                    continue
+            assert vals is not None
+            plan = self._time_plan(mtype, int.from_bytes(p[1:9], "little"), vals.shape[0])
+            if plan is not None:
+                plans.append((i, mtype, vals, *plan))
+        if not plans:
+            return []
+        # sample times of all frames at once: the same base + (k + k0) * step as _data
+        counts = np.fromiter((pl[2].shape[0] for pl in plans), dtype=np.int64, count=len(plans))
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        k = (np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(starts, counts)).astype(np.float64)
+        base, step, k0, floor = (np.array([pl[j] for pl in plans], dtype=np.float64) for j in (3, 4, 5, 6))
+        t_all = np.repeat(base, counts) + (k + np.repeat(k0, counts)) * np.repeat(step, counts)
+        overlap = (t_all[starts] <= floor).tolist()
+        out: list[tuple[int, int, np.ndarray]] = []
+        acc_t, acc_v, gyro_t, gyro_v = [], [], [], []
+        for (i, mtype, vals, *_rest), s0, c, ov, fl in zip(plans, starts.tolist(), counts.tolist(), overlap,
+                                                            floor.tolist(), strict=True):
+            t = t_all[s0 : s0 + c]
+            if ov:  # as _accept: drop samples at or before the previous frame's stamp
+                keep = t > fl
+                self.info["overlapping_samples"] = int(self.info.get("overlapping_samples", 0)) + int((~keep).sum())  # type: ignore[call-overload]
+                if not keep.any():
+                    continue
+                t = t[keep]
+                vals = vals[vals.shape[0] - t.shape[0] :]
+            self.stats.frames += 1
+            out.append((i, mtype, t))
+            if mtype == TYPE_ACC:
+                acc_t.append(t)
+                acc_v.append(vals)
+            else:
+                gyro_t.append(t)
+                gyro_v.append(vals)
+        if acc_t:
+            self._acc_tp.append(np.concatenate(acc_t))
+            self._acc_vp.append(np.concatenate(acc_v) * MG_TO_MPS2)
+            self._acc_newest = float(acc_t[-1][-1])
+        if gyro_t:
+            if self._g_first is None:
+                self._g_first = float(gyro_t[0][0])
+            self._gyro_tp.append(np.concatenate(gyro_t))
+            self._gyro_vp.append(np.concatenate(gyro_v) * DPS_TO_RADS)
+        return out
+
+    def _bulk_values(self, fast: list[tuple[int, int, int, bytes, object]],
+                     data: bytes) -> dict[int, tuple[np.ndarray, float]]:
+        """Values (mG or deg/s) and peak |value| (NaN if any is not finite) of all vectorisable
+        frames, keyed by ``id(entry)``."""
+        if not fast:
+            return {}
+        buf = np.frombuffer(data + bytes(16), dtype=np.uint8)
+        out: dict[int, tuple[np.ndarray, float]] = {}
+        # delta frames: every field of every block in one extraction, then per-frame cumsum
+        refs: list[list[int]] = []
+        rows_per_frame: list[int] = []
+        bit_starts: list[int] = []
+        field_counts: list[int] = []
+        widths: list[int] = []
+        scales: list[float] = []
+        delta_entries = []
+        for entry in fast:
+            _, mtype, ftype, _, layout = entry
+            kind, start, detail = layout  # type: ignore[misc]
+            if kind == "raw16":
+                n = detail
+                vals = buf[start : start + 6 * n].view("<i2").reshape(n, 3).astype(np.float64)
+                out[id(entry)] = (vals, float(np.abs(vals).max()))
+                continue
+            ref, blocks = detail
+            delta_entries.append(entry)
+            refs.append(ref)
+            rows = 1
+            for width, count, off in blocks:
+                bit_starts.append((start + off) * 8)
+                field_counts.append(count * 3)
+                widths.append(width)
+                rows += count
+            rows_per_frame.append(rows)
+            factor = self._factor[mtype]
+            scales.append(factor * 1000.0 if (mtype == TYPE_ACC and ftype == 0x80) else factor)
+        if not delta_entries:
+            return out
+        counts = np.asarray(field_counts, dtype=np.int64)
+        total = int(counts.sum())
+        rows_arr = np.asarray(rows_per_frame, dtype=np.int64)
+        n_rows = int(rows_arr.sum())
+        ints = np.empty((n_rows, 3), dtype=np.int64)
+        frame_start = np.concatenate([[0], np.cumsum(rows_arr)[:-1]])
+        is_ref = np.zeros(n_rows, dtype=bool)
+        is_ref[frame_start] = True
+        ints[is_ref] = np.asarray(refs, dtype=np.int64)
+        if total:
+            first_field = np.concatenate([[0], np.cumsum(counts)[:-1]])
+            w = np.repeat(np.asarray(widths, dtype=np.int64), counts)
+            j = np.arange(total, dtype=np.int64) - np.repeat(first_field, counts)
+            bits = np.repeat(np.asarray(bit_starts, dtype=np.int64), counts) + j * w
+            ints[~is_ref] = extract_fields(buf, bits, w).reshape(-1, 3)
+        csum = np.cumsum(ints, axis=0)
+        before = np.concatenate([np.zeros((1, 3), dtype=np.int64), csum[frame_start[1:] - 1]])
+        samples = csum - np.repeat(before, rows_arr, axis=0)
+        scaled = samples * np.repeat(np.asarray(scales), rows_arr)[:, None]
+        peaks = np.maximum.reduceat(np.abs(scaled).max(axis=1), frame_start)
+        finite = np.logical_and.reduceat(np.isfinite(scaled).all(axis=1), frame_start)
+        peaks = np.where(finite, peaks, np.nan).tolist()
+        for entry, s0, r, peak in zip(delta_entries, frame_start.tolist(), rows_per_frame, peaks, strict=True):
+            out[id(entry)] = (scaled[s0 : s0 + r], peak)
+        return out
+
+    def _bulk_emit(self, frames: list[tuple[int, int, np.ndarray]], n_notes: int, host_times: np.ndarray,
+                   pending0: int, acc_newest0: float | None, g_first0: float | None) -> list[ImuBatch]:
+        """Emission of the pending samples, notification by notification, exactly as `_emit` does it.
+
+        `_bulk_frames` stored every accepted sample; here each pending ACC sample gets the
+        notification at which `_emit` would emit it (newest gyro within ``tol``) or drop it
+        (early / stale), from the per-notification newest-gyro and newest-ACC times.
+        """
+        if not self._acc_tp:
+            return []
+        acc_t, acc_v = self._joined(self._acc_tp, self._acc_vp)
+        arrive = np.zeros(acc_t.shape[0], dtype=np.int64)  # samples from earlier calls: notification 0
+        acc_frames = [(i, t.shape[0]) for i, m, t in frames if m == TYPE_ACC]
+        if acc_frames:
+            arrive[pending0:] = np.repeat([i for i, _ in acc_frames], [k for _, k in acc_frames])
+        if not self._with_gyro:
+            self._acc_tp, self._acc_vp = [], []
+            self.stats.samples += acc_t.shape[0]
+            return batch_from_notifications(acc_v, None, acc_t / 1e9, host_times[arrive], self.config.rate_hz)
+        tol = self._tol_ns
+        g_t, g_v = self._joined(self._gyro_tp, self._gyro_vp)
+        new_gyro = sum(t.shape[0] for _, m, t in frames if m == TYPE_GYRO)
+        g_prev_last = g_t[g_t.shape[0] - new_gyro - 1] if g_t.shape[0] > new_gyro else -np.inf
+        g_last_after = np.full(n_notes, -np.inf)
+        acc_newest_after = np.full(n_notes, -np.inf)
+        for i, m, t in frames:
+            if m == TYPE_GYRO:
+                g_last_after[i] = t[-1]
+            else:
+                acc_newest_after[i] = t[-1]
+        g_last_after[0] = max(g_last_after[0], g_prev_last)
+        acc_newest_after[0] = max(acc_newest_after[0], -np.inf if acc_newest0 is None else acc_newest0)
+        g_last_after = np.maximum.accumulate(g_last_after)
+        acc_newest_after = np.maximum.accumulate(acc_newest_after)
+        never = n_notes
+        # the notification from which a first gyro sample exists (0: from an earlier call)
+        j_g = 0 if g_first0 is not None else next((i for i, m, _ in frames if m == TYPE_GYRO), never)
+        g_first = self._g_first
+        early = np.zeros(acc_t.shape[0], dtype=bool) if g_first is None else acc_t < g_first - tol
+        j_ready = np.maximum(arrive, np.searchsorted(g_last_after + tol, acc_t, side="left"))
+        j_stale = np.maximum(arrive, np.searchsorted(acc_newest_after - MAX_GYRO_WAIT_S * 1e9, acc_t, side="right"))
+        # ready wins a tie with stale (`_emit` tests readiness first); early samples never become ready
+        emit = ~early & (j_ready < never) & (j_ready <= j_stale)
+        dropped_early = early & (np.minimum(np.maximum(arrive, j_g), j_stale) < never)
+        dropped_stale = ~early & (j_stale < never) & (j_stale < j_ready)
+        drop = dropped_early | dropped_stale
+        if drop.any():
+            self.info["unpaired_samples"] = int(self.info["unpaired_samples"]) + int(drop.sum())  # type: ignore[call-overload]
+        pending = ~emit & ~drop
+        self._acc_tp = [acc_t[pending]] if pending.any() else []
+        self._acc_vp = [acc_v[pending]] if pending.any() else []
+        if not emit.any():
+            return []
+        t = acc_t[emit]
+        gyro = _pair_gyro(t, g_t, g_v, tol)
+        self._prune_gyro(g_t, g_v, float(t[-1]))
+        self.stats.samples += t.shape[0]
+        return batch_from_notifications(acc_v[emit], gyro, t / 1e9, host_times[j_ready[emit]], self.config.rate_hz)
+
+
+def _pair_gyro(t: np.ndarray, g_t: np.ndarray, g_v: np.ndarray, tol: float) -> np.ndarray:
+    """Gyro at ACC times ``t``: the gyro sample itself when within ``tol``, else interpolated."""
+    gyro = np.column_stack([np.interp(t, g_t, g_v[:, i]) for i in range(3)])
+    last = g_t.shape[0] - 1
+    j = np.clip(np.searchsorted(g_t, t), 1, max(last, 1))
+    j_hi = np.minimum(j, last)
+    j_near = np.where(np.abs(g_t[j - 1] - t) <= np.abs(g_t[j_hi] - t), j - 1, j_hi)
+    same = np.abs(g_t[j_near] - t) <= tol
+    gyro[same] = g_v[j_near[same]]
+    return gyro
 
 
 class PolarPmdEncoder(Encoder):
