@@ -145,3 +145,12 @@ def test_velocity_is_not_one_line_of_rir_for_everyone(athletes):
         v_rir2.append(v[-3])
     assert np.std(slopes) / abs(np.mean(slopes)) > 0.15
     assert np.std(v_rir2) > 0.04
+
+
+@pytest.mark.parametrize("rule", [{"target_reps": 3}, {"stop_rir": 2}, {"to_failure": True}])
+def test_a_load_too_heavy_today_is_one_failed_attempt(rule):
+    a = Athlete.random(3)
+    day = DayState.random(np.random.default_rng(0))
+    prof = a.profiles["squat"]
+    out = plan_set(a, day, "squat", round_load(1.2 * prof.one_rm_kg), np.random.default_rng(1), **rule)
+    assert out.reps == [] and out.failed is not None and out.stop_reason == "failure"

@@ -625,7 +625,8 @@ def plan_set(
     Exactly one stopping rule applies: ``target_reps`` (stopped there, or fails earlier if the
     capacity runs out -- then the next rep is a failed attempt), ``to_failure`` (all possible
     reps; ``failed_attempt`` adds the attempt that fails) or ``stop_rir`` (stops once the true
-    RIR is at most this, but always does at least one rep if one is possible).
+    RIR is at most this, but always does at least one rep if one is possible). A load the
+    athlete cannot lift at all today gives a set with only a failed attempt.
 
     Args:
         athlete: Who lifts.
@@ -654,6 +655,8 @@ def plan_set(
         k = 2 if stop_rir is None else int(stop_rir)
         n_do = min(possible, max(1, possible - k))
         failed_attempt = False
+    if possible == 0:
+        failed_attempt = True  # too heavy today: the athlete still tries once
     tng = st.touch_and_go if touch_and_go is None else touch_and_go
     if paused:
         tng = False
@@ -715,7 +718,7 @@ def plan_set(
         state.recover(prof, rest, in_set=True)
         # An all-out failed attempt is costly too.
         state.spend(prof, rep_cost(prof, p, state.capacity, start_capacity))
-    if to_failure:
+    if to_failure or possible == 0:
         reason = "failure"
     elif target_reps is not None:
         reason = "target_reps" if n_do == int(target_reps) else "failure"
