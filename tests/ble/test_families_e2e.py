@@ -9,31 +9,24 @@ timestamps where the family has them.
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 import pytest
 from ble_helpers import run
 
 from firmware_protocols import PROTOCOLS, StreamConfig, get_protocol
 from vbt.ble import AnalyticRepsFeed, VirtualSensorSpec, virtual_environment
-from vbt.commands.record import stream_config
 from vbt.recording.reader import open_recording
 from vbt.recording.writer import RecordingWriter
 from vbt.sources import RawPacket
-from vbt.sources.ble import BleSource, scan
+from vbt.sources.ble import BleSource, recommended_config, scan
 
 FAMILIES = sorted(PROTOCOLS)
-
-
-def _default_options() -> argparse.Namespace:
-    return argparse.Namespace(rate=None, range_g=None, gyro_range=None, no_gyro=False)
 
 
 @pytest.mark.parametrize("name", FAMILIES)
 def test_family_scan_configure_stream_record_replay(name, clock, tmp_path):
     protocol = get_protocol(name)
-    config = stream_config(protocol, _default_options())
+    config = recommended_config(protocol)
     feed = AnalyticRepsFeed(reps=3, rom_m=0.45, lead_in_s=1.0, rest_s=0.5, tail_s=1.0,
                             has_gyro=bool(protocol.gyro_ranges_dps))
     path = tmp_path / f"{name}.jsonl.gz"

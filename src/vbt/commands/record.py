@@ -93,42 +93,25 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 def stream_config(protocol: Any, args: argparse.Namespace) -> Any:
     """The `StreamConfig` to request from ``protocol`` given the command-line options.
 
-    Defaults:
-
-    * rate: the protocol's ``recommended_rate_hz`` if it declares one, else its fastest rate
-      up to ~200 Hz (science.md §1.3: at least 100 Hz, little to gain above 200 Hz; 208 Hz
-      counts, being the "200 Hz" step of the ST/Bosch 13 * 2^k rate grids);
-    * accelerometer range: the largest up to 8 g, but never below the sensor's own default
-      (bar accelerations during reps stay within a few g; 8 g leaves room for re-rack impacts
-      at 16-bit resolution; some sensors, e.g. Movesense over GSP, cannot change range, so
-      their default is what they really use);
-    * gyro: on, at the sensor's default range.
+    Unset options take `vbt.sources.ble.recommended_config`'s defaults (about 200 Hz, up to
+    8 g but never below the sensor's default range, gyro on at its default range).
 
     Raises:
         UsageError: a value the sensor does not support (lists what it supports).
     """
-    rate = args.rate
-    if rate is None:
-        rate = getattr(protocol, "recommended_rate_hz", None)
-        if rate is None:
-            usable = [r for r in protocol.rates_hz if r <= 210.0] or list(protocol.rates_hz)
-            rate = max(usable) if usable else protocol.default_rate_hz
-    accel = args.range_g
-    if accel is None and protocol.accel_ranges_g:
-        upto_8 = [g for g in protocol.accel_ranges_g if g <= 8.0]
-        accel = max([protocol.default_accel_range_g, *upto_8])
-    gyro: float | bool | None = True
+    from vbt.sources.ble import recommended_config
+
+    gyro: float | bool = True
     if args.no_gyro:
         gyro = False
     elif args.gyro_range is not None:
         gyro = args.gyro_range
-    if not protocol.gyro_ranges_dps:
-        gyro = False
     try:
-        return protocol.make_config(rate_hz=rate, accel_range_g=accel, gyro_range_dps=gyro)
+        return recommended_config(protocol, rate_hz=args.rate, accel_range_g=args.range_g, gyro_range_dps=gyro)
     except ValueError as err:
-        option = "--rate" if "rate" in str(err) else "--gyro-range" if "gyro" in str(err) else "--range-g"
-        value = {"--rate": rate, "--gyro-range": args.gyro_range, "--range-g": accel}[option]
+        text = str(err)
+        option, value = (("--rate", args.rate) if "rate" in text else
+                         ("--gyro-range", args.gyro_range) if "gyro" in text else ("--range-g", args.range_g))
         raise UsageError(option, value, f"{protocol.display_name}: {err}") from None
 
 

@@ -153,6 +153,44 @@ def _raise_unavailable_or(err: BaseException) -> None:
         raise mapped from err
 
 
+# --------------------------------------------------------------------------- configuration
+
+
+def recommended_config(
+    protocol: type[SensorProtocol],
+    *,
+    rate_hz: float | None = None,
+    accel_range_g: float | None = None,
+    gyro_range_dps: float | bool | None = True,
+) -> StreamConfig:
+    """The configuration `vbt` asks a sensor for, with the barbell defaults for what is unset.
+
+    * rate: the protocol's ``recommended_rate_hz`` if it declares one, else its fastest rate up
+      to ~200 Hz (science.md §1.3: at least 100 Hz, little to gain above 200 Hz; 208 Hz counts,
+      being the "200 Hz" step of the ST/Bosch 13 * 2^k rate grids);
+    * accelerometer range: the largest up to 8 g, never below the sensor's own default (reps
+      stay within a few g; 8 g leaves room for re-rack impacts at 16-bit resolution; some
+      sensors, e.g. Movesense over GSP, cannot change range, so their default is the truth);
+    * gyro: ``True`` = on at the sensor's default range, a number = that range, False/None = off
+      (always off for sensors without one).
+
+    Raises:
+        ValueError: a value the sensor does not support, naming it and the supported ones.
+    """
+    rate = rate_hz
+    if rate is None:
+        rate = getattr(protocol, "recommended_rate_hz", None)
+        if rate is None:
+            usable = [r for r in protocol.rates_hz if r <= 210.0] or list(protocol.rates_hz)
+            rate = max(usable) if usable else protocol.default_rate_hz
+    accel = accel_range_g
+    if accel is None and protocol.accel_ranges_g:
+        upto_8 = [g for g in protocol.accel_ranges_g if g <= 8.0]
+        accel = max([protocol.default_accel_range_g, *upto_8])
+    gyro = gyro_range_dps if protocol.gyro_ranges_dps else False
+    return protocol.make_config(rate_hz=rate, accel_range_g=accel, gyro_range_dps=gyro)
+
+
 # --------------------------------------------------------------------------- scanning
 
 
@@ -439,6 +477,7 @@ class _LinkMonitor:
         self.notifications = 0
         self.dropped = 0
         self._window: deque[tuple[float, int]] = deque()
+        self._window_samples = 0  # samples in the window after its first entry
         self._last_sensor_t: float | None = None
         self._last_arrival: float | None = None
 
@@ -451,6 +490,7 @@ class _LinkMonitor:
     def restart_rate(self) -> None:
         """Forget the rate window (a new configuration applies from now)."""
         self._window.clear()
+        self._window_samples = 0
 
     def feed(self, packet: RawPacket) -> None:
         self.notifications += 1
@@ -464,11 +504,14 @@ class _LinkMonitor:
             else:
                 self._arrival_gap(batch.host_time_s, n)
             self.samples += n
+            if self._window:
+                self._window_samples += n
             self._window.append((batch.host_time_s, n))
         if self._window:
             horizon = self._window[-1][0] - self.window_s
             while len(self._window) > 2 and self._window[0][0] < horizon:
                 self._window.popleft()
+                self._window_samples -= self._window[0][1]
 
     def _sensor_gaps(self, sensor_t: Any) -> None:
         period = 1.0 / self.nominal_hz
@@ -499,7 +542,7 @@ class _LinkMonitor:
         span = self._window[-1][0] - self._window[0][0]
         if span < 0.5:
             return None
-        return sum(n for _, n in list(self._window)[1:]) / span
+        return self._window_samples / span
 
 
 # --------------------------------------------------------------------------- the source
@@ -1004,6 +1047,7 @@ __all__ = [
     "ReconnectPolicy",
     "bluetooth_unavailable",
     "describe_status",
+    "recommended_config",
     "find_sensor",
     "read_battery",
     "scan",
