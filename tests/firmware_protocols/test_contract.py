@@ -54,7 +54,9 @@ def _preamble(protocol, config):
 
 
 def test_registry_has_all_five_families():
-    assert set(fp.PROTOCOLS) >= {"witmotion"}
+    assert set(fp.PROTOCOLS) >= {
+        "witmotion", "polar_h10", "polar_verity_sense", "metawear", "metawear_fusion", "movesense", "thingy52",
+    }
     for p in PROTOCOLS:
         assert fp.get_protocol(p.name.upper()) is p
         assert p.verified_on_hardware is False  # we have no devices; docstrings say so too

@@ -33,6 +33,7 @@ _HOST_STEP_S = 0.01
 
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the ``decode`` subcommand and its options to ``subparsers``."""
     p = subparsers.add_parser(
         "decode",
         help="decode sensor notifications given as hex (bring-up tool)",
@@ -63,6 +64,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def _option_value(text: str) -> Any:
+    """``--option`` values: booleans, integers and floats as such, anything else as text."""
     low = text.lower()
     if low in ("true", "false"):
         return low == "true"
@@ -77,6 +79,7 @@ def _option_value(text: str) -> Any:
 
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
+    """Protocol options from ``--option KEY=VALUE`` and the Polar ``--factor`` flags."""
     options: dict[str, Any] = {}
     for item in args.option:
         key, sep, value = item.partition("=")
@@ -91,6 +94,11 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _notifications(protocol: Any, args: argparse.Namespace) -> list[tuple[str, bytes]]:
+    """``(characteristic, payload)`` per HEX argument.
+
+    Raises:
+        UsageError: naming the argument that is not hex.
+    """
     from firmware_protocols import normalize_uuid
     from firmware_protocols._framing import parse_hex
 
@@ -115,10 +123,18 @@ def _notifications(protocol: Any, args: argparse.Namespace) -> list[tuple[str, b
 
 
 def _num(value: float) -> float | None:
+    """JSON has no NaN/inf: print null instead (decoders never emit them, but be safe)."""
     return value if math.isfinite(value) else None
 
 
 def run(args: argparse.Namespace) -> int:
+    """Decode the HEX arguments and print samples and counters as JSON lines.
+
+    Raises:
+        UnsupportedSensorError: ``--sensor`` names no registered protocol (lists the known ones).
+        UsageError: an option value the sensor does not support, or an argument that is not hex.
+        firmware_protocols.ProtocolError: with ``--strict``, at the first malformed byte.
+    """
     import firmware_protocols as fp
 
     try:
