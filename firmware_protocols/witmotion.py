@@ -724,6 +724,29 @@ class WitMotion(SensorProtocol):
         return [Write(WRITE_UUID, command(REG_READ, REG_BATTERY), True, 0.0, "read battery register 0x64")]
 
     @classmethod
+    def accel_calibration_writes(cls, hold_still_s: float = 3.0) -> list[Write]:
+        """Accelerometer zero-offset calibration: the sensor must lie still and level meanwhile.
+
+        Unlock, CALSW = 1 (calibrate), wait ``hold_still_s``, CALSW = 0 (normal), save.
+        """
+        return [
+            Write(WRITE_UUID, UNLOCK, True, SDK_WRITE_DELAY_S, "unlock register writes"),
+            Write(WRITE_UUID, command(REG_CALSW, 0x01), True, hold_still_s, "accelerometer calibration (hold still)"),
+            Write(WRITE_UUID, command(REG_CALSW, 0x00), True, SDK_WRITE_DELAY_S, "end calibration"),
+            Write(WRITE_UUID, SAVE, True, SDK_WRITE_DELAY_S, "save calibration"),
+        ]
+
+    @classmethod
+    def mag_calibration_writes(cls, start: bool) -> list[Write]:
+        """Start (rotate the sensor through all orientations afterwards) or end magnetometer calibration."""
+        return [
+            Write(WRITE_UUID, UNLOCK, True, SDK_WRITE_DELAY_S, "unlock register writes"),
+            Write(WRITE_UUID, command(REG_CALSW, 0x07 if start else 0x00), True, SDK_WRITE_DELAY_S,
+                  "start magnetometer calibration" if start else "end magnetometer calibration"),
+            *([] if start else [Write(WRITE_UUID, SAVE, True, SDK_WRITE_DELAY_S, "save calibration")]),
+        ]
+
+    @classmethod
     def decoder(cls, config: StreamConfig | None = None, *, strict: bool = False) -> WitMotionDecoder:
         return WitMotionDecoder(config or cls.default_config(), strict=strict)
 

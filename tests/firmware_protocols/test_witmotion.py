@@ -186,3 +186,19 @@ def test_virtual_device_register_file_tracks_last_sample():
     fields = np.frombuffer(reply.payload[4:], "<i2")
     assert fields[2] == round(G / wm.ACCEL_MPS2_PER_LSB)
     assert fields[5] == round(0.5 / wm.GYRO_RADS_PER_LSB)
+
+
+def test_calibration_commands_and_virtual_device_state():
+    acc = W.accel_calibration_writes(hold_still_s=4.0)
+    assert [w.payload.hex() for w in acc] == ["ffaa6988b5", "ffaa010100", "ffaa010000", "ffaa000000"]
+    assert acc[1].delay_after_s == 4.0
+    assert [w.payload.hex() for w in W.mag_calibration_writes(True)] == ["ffaa6988b5", "ffaa010700"]
+    assert [w.payload.hex() for w in W.mag_calibration_writes(False)] == ["ffaa6988b5", "ffaa010000", "ffaa000000"]
+    vd = W.virtual_device()
+    vd.on_subscribe(U)
+    for w in acc[:2]:
+        vd.on_write(w.char_uuid, w.payload)
+    assert vd.registers[wm.REG_CALSW] == 1
+    for w in acc[2:]:
+        vd.on_write(w.char_uuid, w.payload)
+    assert vd.registers[wm.REG_CALSW] == 0 and vd.saved_registers[wm.REG_CALSW] == 0
