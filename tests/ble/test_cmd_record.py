@@ -202,3 +202,16 @@ def test_ctrl_c_ends_the_recording_cleanly(tmp_path, capsys, monkeypatch):
     assert rec.warnings == []  # gzip trailer written: the file was closed properly
     assert 500 <= len(list(rec)) < 700  # stopped right after the 500th item
     assert np.isfinite(rec.duration_s)
+
+
+def test_record_real_sensor_with_bluetooth_off_fails_with_one_line_and_no_file(tmp_path, capsys, monkeypatch):
+    from test_cmd_scan import _PoweredOffScanner
+
+    import vbt.sources.ble as ble_source
+
+    monkeypatch.setattr(ble_source, "DEFAULT_SCANNER_BACKEND", _PoweredOffScanner)
+    out = tmp_path / "set.jsonl.gz"
+    assert main(["record", "--sensor", "WT901BLE68", "--out", str(out)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "Bluetooth is switched off" in err[0]
+    assert not out.exists()
