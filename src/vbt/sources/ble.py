@@ -554,9 +554,10 @@ class BleSource(Source):
     Args:
         target: A `FoundSensor`, a bleak `BLEDevice`, or an advertised name / address to scan for.
         protocol: Protocol class or name; None = recognise it from the advertisement.
-        config: What to stream (rate, ranges); None = the protocol's default configuration; or
-            a callable ``protocol -> StreamConfig`` used once the protocol is known (e.g. from
-            command-line options, when the protocol comes from the advertisement).
+        config: What to stream (rate, ranges); None = `recommended_config` for the protocol
+            (about 200 Hz, up to 8 g, gyro on -- not the sensor's power-on default, which may be
+            10 Hz); or a callable ``protocol -> StreamConfig`` used once the protocol is known
+            (e.g. from command-line options, when the protocol comes from the advertisement).
         clock: Clock for host timestamps, backoff and polling (`MonotonicClock` if None).
         scanner_backend, client_backend: bleak backend classes (None: the OS defaults).
         scan_timeout_s: How long to look for ``target`` given as a name or address.
@@ -691,7 +692,7 @@ class BleSource(Source):
         await self._resolve()
         assert self.protocol is not None
         if self._config is None:
-            self._config = self._config_for(self.protocol) if self._config_for else self.protocol.default_config()
+            self._config = self._config_for(self.protocol) if self._config_for else recommended_config(self.protocol)
         self.protocol.start_writes(self._config)  # validates the configuration before connecting
         self._monitor = _LinkMonitor(self.protocol, self._config)
         decoder_version = type(self._monitor.decoder).version
