@@ -130,7 +130,7 @@ class Decoder(ABC):
             out.extend(self.feed(char_uuid, payload, float(t)))
         return out
 
-    def reset(self) -> None:
+    def reset(self) -> None:  # noqa: B027 - optional hook; stateless decoders keep the default
         """Forget partial frames and counter history (e.g. after a reconnect); keep `stats`."""
 
     def _problem(self, counter: str, reason: str, *, nbytes: int = 0, offset: int | None = None,

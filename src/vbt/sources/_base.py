@@ -21,7 +21,6 @@ from types import TracebackType
 from typing import Self
 
 from firmware_protocols import ImuBatch
-
 from vbt.recording.format import RecordingHeader
 
 
