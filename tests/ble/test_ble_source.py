@@ -17,7 +17,15 @@ from ble_toy_protocol import ToyProtocol
 from bleak.exc import BleakBluetoothNotAvailableError, BleakBluetoothNotAvailableReason, BleakDBusError
 
 from firmware_protocols import ImuBatch, get_protocol
-from vbt.ble import AnalyticRepsFeed, FaultPlan, LinkDrop, RateChange, VirtualSensorSpec, virtual_environment
+from vbt.ble import (
+    AnalyticRepsFeed,
+    FaultPlan,
+    LinkDrop,
+    RateChange,
+    Stall,
+    VirtualSensorSpec,
+    virtual_environment,
+)
 from vbt.errors import BluetoothUnavailableError, SensorLostError, SensorNotFoundError, UnsupportedSensorError
 from vbt.sources import (
     LINK_CONFIG,
@@ -370,3 +378,34 @@ def test_bluetooth_unavailable_maps_os_errors_to_one_clear_message():
     if __import__("sys").platform.startswith("linux"):
         assert "D-Bus" in str(bluetooth_unavailable(FileNotFoundError(2, "No such file or directory")))
     assert bluetooth_unavailable(ValueError("unrelated")) is None
+
+
+@pytest.mark.parametrize("cure", ["write", "reconnect"])
+def test_a_silent_sensor_is_configured_again_then_reconnected(clock, cure):
+    faults = FaultPlan(stalls=(Stall(at_s=3.0, cure=cure),))
+    config = WIT.make_config(rate_hz=50)
+
+    async def main():
+        async with virtual_environment(VirtualSensorSpec("witmotion", faults=faults), clock=clock) as env:
+            found = await scan(0.5, backend=env.scanner_backend, clock=clock)
+            source = BleSource(found[0], config=config, clock=clock, client_backend=env.client_backend,
+                               stall_timeout_s=4.0)
+            items = await _collect(source, until_s=20.0)
+            return env.peripherals[0], items
+
+    peripheral, items = run(main())
+    events = _events(items)
+    kinds = [e.kind for e in events]
+    if cure == "write":
+        assert kinds == [LINK_CONNECTED, LINK_CONFIG, LINK_CONFIG]
+    else:
+        assert kinds == [LINK_CONNECTED, LINK_CONFIG, LINK_CONFIG, LINK_DISCONNECTED, LINK_RECONNECTED, LINK_CONFIG]
+        assert "no data" in events[3].detail["reason"]
+    stall_t = next(t for t, kind, _ in peripheral.events if kind == "stall")
+    assert "no data" in events[2].detail["reason"]
+    # re-configured after 4-5 s of silence (the check runs once a second)
+    assert 4.0 <= events[2].host_time_s - stall_t <= 5.5
+    cured = [(t, d["by"]) for t, kind, d in peripheral.events if kind == "stall_cured"]
+    assert len(cured) == 1 and cured[0][1] == cure
+    # data flows again afterwards
+    assert sum(1 for i in items if isinstance(i, RawPacket) and i.host_time_s > cured[0][0] + 1.0) > 100

@@ -18,7 +18,7 @@ Imports bumble and bleak's backend base classes; never Qt.
 from vbt.ble.air import VirtualAir
 from vbt.ble.backend import BumbleClientBackend, BumbleScannerBackend
 from vbt.ble.environment import VirtualEnvironment, VirtualSensorSpec, virtual_environment
-from vbt.ble.faults import FaultPlan, LinkDrop, RadioModel, RateChange
+from vbt.ble.faults import FaultPlan, LinkDrop, RadioModel, RateChange, Stall
 from vbt.ble.feeds import AnalyticRep, AnalyticRepsFeed, SampleFeed
 from vbt.ble.peripheral import SampleLog, SentNotification, VirtualSensorPeripheral
 
@@ -34,6 +34,7 @@ __all__ = [
     "SampleFeed",
     "SampleLog",
     "SentNotification",
+    "Stall",
     "VirtualAir",
     "VirtualEnvironment",
     "VirtualSensorPeripheral",

@@ -68,12 +68,34 @@ class RateChange:
 
 
 @dataclass(frozen=True, slots=True)
+class Stall:
+    """The sensor keeps the link but stops notifying data at a stream time.
+
+    Seen on real links when another app rewrote the sensor's output rate, or a notification
+    pipeline (firmware or host stack) hangs while the link layer stays up.
+
+    Attributes:
+        at_s: Stream time (seconds since the sensor first started streaming).
+        cure: What revives it: ``"write"`` (any host write, e.g. the configuration written
+            again) or ``"reconnect"`` (only a new connection).
+    """
+
+    at_s: float
+    cure: str = "write"
+
+    def __post_init__(self) -> None:
+        if self.cure not in ("write", "reconnect"):
+            raise ValueError(f"cure {self.cure!r} must be 'write' or 'reconnect'")
+
+
+@dataclass(frozen=True, slots=True)
 class FaultPlan:
     """What goes wrong on a virtual sensor's link.
 
     Attributes:
         link_drops: Scheduled link losses.
         rate_changes: Scheduled spontaneous rate changes.
+        stalls: Scheduled silences with the link up (see `Stall`).
         garbage_at_s: Stream times at which a notification of random bytes is sent on the
             first streamed characteristic.
         garbage_prob: Per-delivery probability of an extra random-bytes notification.
@@ -89,6 +111,7 @@ class FaultPlan:
 
     link_drops: tuple[LinkDrop, ...] = ()
     rate_changes: tuple[RateChange, ...] = ()
+    stalls: tuple[Stall, ...] = ()
     garbage_at_s: tuple[float, ...] = ()
     garbage_prob: float = 0.0
     drop_prob: float = 0.0
@@ -199,4 +222,4 @@ class FaultState:
         return bytes(data)
 
 
-__all__ = ["FaultPlan", "FaultState", "LinkDrop", "RadioModel", "RateChange"]
+__all__ = ["FaultPlan", "FaultState", "LinkDrop", "RadioModel", "RateChange", "Stall"]

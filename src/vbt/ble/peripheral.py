@@ -280,6 +280,7 @@ class VirtualSensorPeripheral:
         self._connection: Connection | None = None
         self._advertising = False
         self._down = False  # a fault holds the sensor off the air
+        self._stalled: str | None = None  # a Stall in force: its cure
         self._stopped = False
         self._origin_s: float | None = None  # clock time of feed time 0
         self._next_sample_feed_s: float | None = None
@@ -458,6 +459,9 @@ class VirtualSensorPeripheral:
             return
         self._connection = None
         self._log("disconnected", reason=int(reason))
+        if self._stalled is not None:  # a new connection cures any stall
+            self._stalled = None
+            self._log("stall_cured", by="reconnect")
         self.device.on_disconnect()
         self._cccd = {}
         self._spawn(self._after_disconnection(), hci=True)
@@ -476,6 +480,9 @@ class VirtualSensorPeripheral:
 
     def _on_write(self, char_uuid: str, payload: bytes) -> None:
         self.writes.append((self.clock.monotonic(), char_uuid, payload))
+        if self._stalled == "write":
+            self._stalled = None
+            self._log("stall_cured", by="write")
         replies = self.device.on_write(char_uuid, payload)
         self._queue_replies(replies)
         self._sync_streaming()
@@ -505,7 +512,7 @@ class VirtualSensorPeripheral:
             if self._origin_s is None:
                 self._origin_s = self.clock.monotonic()
                 self._log("stream_origin")
-                if self.faults.link_drops or self.faults.rate_changes or self.faults.garbage_at_s:
+                if self.faults.link_drops or self.faults.rate_changes or self.faults.stalls or self.faults.garbage_at_s:
                     self._fault_task = asyncio.ensure_future(self._run_fault_schedule())
             self._stream_task = self._spawn(self._stream(self._connection))
 
@@ -569,6 +576,9 @@ class VirtualSensorPeripheral:
         # acc and gyro apart), so a sample counts as delivered only when all of them arrive.
         # Samples of a partly filled packet wait in the encoder (and in ``_carry`` here).
         if self._outbox is None:
+            return
+        if self._stalled is not None:  # sampling goes on, nothing is notified
+            self._carry = []
             return
         first = 0
         group: _SampleGroup | None = None
@@ -670,6 +680,7 @@ class VirtualSensorPeripheral:
         schedule: list[tuple[float, str, Any]] = []
         schedule += [(d.at_s, "drop", d) for d in plan.link_drops]
         schedule += [(r.at_s, "rate", r) for r in plan.rate_changes]
+        schedule += [(x.at_s, "stall", x) for x in plan.stalls]
         schedule += [(t, "garbage", None) for t in plan.garbage_at_s]
         for at_s, kind, item in sorted(schedule, key=lambda e: e[0]):
             await self.clock.sleep_until(self._origin_s + at_s)
@@ -679,6 +690,9 @@ class VirtualSensorPeripheral:
                 await asyncio.shield(self._spawn(self.drop_link(item.back_after_s, reset=item.reset), hci=True))
             elif kind == "rate":
                 self.change_rate(item.rate_hz)
+            elif kind == "stall":
+                self._stalled = item.cure
+                self._log("stall", cure=item.cure)
             elif kind == "garbage":
                 self.send_garbage()
 

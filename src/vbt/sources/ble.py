@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import sys
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -563,7 +564,10 @@ class BleSource(Source):
         scan_timeout_s: How long to look for ``target`` given as a name or address.
         connect_timeout_s: Timeout of each connect attempt (bleak's ``timeout``).
         reconnect: Reconnection policy.
-        status_interval_s: Period of ``status`` link events.
+        status_interval_s: Period of ``status`` link events (and of the stall check).
+        stall_timeout_s: A connected sensor silent for this long (at least 20 sample periods)
+            gets its configuration written again; still silent after as long again, the link
+            is dropped and re-established. None disables the watchdog.
         rssi_interval_s, battery_interval_s: Polling periods.
         exercise, load_kg, athlete, notes: Lift metadata for the header.
         synthetic: Mark the header as simulated (virtual sensors).
@@ -591,6 +595,7 @@ class BleSource(Source):
         connect_timeout_s: float = 20.0,
         reconnect: ReconnectPolicy | None = None,
         status_interval_s: float = 1.0,
+        stall_timeout_s: float | None = 5.0,
         rssi_interval_s: float = 2.0,
         battery_interval_s: float = 60.0,
         exercise: str | None = None,
@@ -611,6 +616,7 @@ class BleSource(Source):
         self.connect_timeout_s = connect_timeout_s
         self.policy = reconnect or ReconnectPolicy()
         self.status_interval_s = status_interval_s
+        self.stall_timeout_s = stall_timeout_s
         self.rssi_interval_s = rssi_interval_s
         self.battery_interval_s = battery_interval_s
         self._meta = {"exercise": exercise, "load_kg": load_kg, "athlete": athlete, "notes": notes}
@@ -636,6 +642,9 @@ class BleSource(Source):
         self._battery: float | None = None
         self._reconnects = 0
         self._gap_s = 0.0
+        self._last_rx_s = -math.inf  # clock time of the latest notification
+        self._up_since_s = 0.0
+        self._stall_kick_s: float | None = None
         self._opened = False
 
     # ------------------------------------------------------------------ public state
@@ -808,6 +817,8 @@ class BleSource(Source):
             raise
         self._state = "up"
         self._down_since = None
+        self._up_since_s = self.clock.monotonic()
+        self._stall_kick_s = None
         self._put(LinkEvent(self.clock.monotonic(), LINK_CONFIG, self.config.to_dict()))
         await self._poll_battery(force=True)
 
@@ -816,8 +827,11 @@ class BleSource(Source):
         clock = self.clock
 
         def on_notification(_characteristic: Any, data: bytearray) -> None:
-            # bleak's intended pattern: enqueue and return; the consumer decodes.
-            queue.put_nowait((clock.monotonic(), uuid, bytes(data)))
+            # bleak's intended pattern: enqueue and return; the consumer decodes. (The time is
+            # also kept for the stall watchdog.)
+            t = clock.monotonic()
+            self._last_rx_s = t
+            queue.put_nowait((t, uuid, bytes(data)))
 
         return on_notification
 
@@ -901,7 +915,45 @@ class BleSource(Source):
                 await self._poll_rssi()
             if self.connected:
                 await self._poll_battery()
+            if self.connected and self.stall_timeout_s is not None:
+                await self._check_stall()
             self._put(_TICK)
+
+    async def _check_stall(self) -> None:
+        """Watchdog: a link that is up but silent gets its configuration again, then a new link."""
+        assert self.stall_timeout_s is not None
+        now = self.clock.monotonic()
+        limit = max(self.stall_timeout_s, 20.0 / self.config.rate_hz)
+        silent_s = now - max(self._last_rx_s, self._up_since_s)
+        if silent_s < limit:
+            self._stall_kick_s = None
+            return
+        client, protocol = self._client, self.protocol
+        if client is None or protocol is None:
+            return
+        if self._stall_kick_s is None:
+            self._stall_kick_s = now
+            logger.info("%s silent for %.1f s with the link up: configuring it again", self.address, silent_s)
+            try:
+                for write in protocol.start_writes(self.config):
+                    await client.write_gatt_char(write.char_uuid, write.payload, response=write.response)
+                    if write.delay_after_s > 0:
+                        await self.clock.sleep(write.delay_after_s)
+            except RETRYABLE_ERRORS:
+                logger.debug("re-configuring a silent sensor failed", exc_info=True)
+            else:
+                self._put(LinkEvent(self.clock.monotonic(), LINK_CONFIG,
+                                    {**self.config.to_dict(), "reason": f"no data for {silent_s:.1f} s"}))
+            return
+        if now - self._stall_kick_s < limit or self._state != "up":
+            return
+        logger.info("%s still silent after re-configuring: reconnecting", self.address)
+        self._state = "down"
+        self._down_since = now
+        self._put(LinkEvent(now, LINK_DISCONNECTED, {"address": self.address,
+                                                     "reason": f"no data for {silent_s:.1f} s"}))
+        await self._quiet_disconnect(client)
+        self._link_down.set()
 
     async def _poll_rssi(self) -> None:
         backend = getattr(self._client, "_backend", None)
