@@ -409,3 +409,24 @@ def test_a_silent_sensor_is_configured_again_then_reconnected(clock, cure):
     assert len(cured) == 1 and cured[0][1] == cure
     # data flows again afterwards
     assert sum(1 for i in items if isinstance(i, RawPacket) and i.host_time_s > cured[0][0] + 1.0) > 100
+
+
+def test_scan_all_lists_unsupported_devices_and_reads_battery_where_it_can(clock):
+    async def main():
+        async with virtual_environment(VirtualSensorSpec("witmotion", rssi_dbm=-50.0),
+                                       VirtualSensorSpec(ToyProtocol, rssi_dbm=-75.0), clock=clock) as env:
+            default = await scan(0.5, backend=env.scanner_backend, clock=clock)
+            everything = await scan(0.5, backend=env.scanner_backend, clock=clock, include_unsupported=True,
+                                    battery=True, client_backend=env.client_backend)
+            toy = await scan(0.5, backend=env.scanner_backend, clock=clock, protocols=[ToyProtocol],
+                             battery=True, client_backend=env.client_backend)
+            return default, everything, toy
+
+    default, everything, toy = run(main())
+    assert [s.name for s in default] == ["WT901BLE68"]
+    # supported first, then the rest; battery read over GATT (WitMotion: register reply)
+    assert [(s.name, s.protocol.name if s.protocol else None) for s in everything] == [
+        ("WT901BLE68", "witmotion"), ("TOY-0001", None)]
+    assert everything[0].battery_pct == 75.0 and everything[1].battery_pct is None
+    assert everything[1].model == "unsupported"
+    assert toy[0].battery_pct == 64.0  # the standard 0x2A19 characteristic
