@@ -40,6 +40,7 @@ STATUS_PERIOD_PLAIN_S = 10.0
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``vbt record`` to the CLI's subparsers and return its parser."""
     parser = subparsers.add_parser(
         "record",
         help="record raw sensor data over Bluetooth to a file",
@@ -175,6 +176,15 @@ class _Job:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Record every requested sensor until Ctrl-C, ``--duration`` or loss of all of them.
+
+    Returns:
+        0 if every recording ended cleanly; otherwise the exit status of the first error
+        (each error is printed as one line; the files stay complete and readable).
+
+    Raises:
+        UsageError: options that cannot work together or values a sensor does not support.
+    """
     import asyncio
 
     if bool(args.sensor) == bool(args.virtual):

@@ -25,6 +25,7 @@ VIRTUAL_TIMEOUT_S = 0.5
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``vbt scan`` to the CLI's subparsers and return its parser."""
     parser = subparsers.add_parser(
         "scan",
         help="list nearby supported Bluetooth sensors",
@@ -47,6 +48,15 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Scan and print the sensors found.
+
+    Returns:
+        0 when the scan ran (even if nothing was found).
+
+    Raises:
+        BluetoothUnavailableError: no adapter, Bluetooth off, no permission, no BlueZ.
+        UnsupportedSensorError: an unknown ``--virtual`` name.
+    """
     import asyncio
 
     found = asyncio.run(_scan(args))
