@@ -385,39 +385,53 @@ class LiftGeometry:
     dip_w: float
 
 
+#: Per-lift path and rotation ranges (parameter table): horizontal path ``(low, high)`` in m
+#: (uniform), return-path exponent, roll with depth ``(low, high)`` deg with a random sign when
+#: ``signed`` (else uniform over the signed range), yaw-with-depth SD (deg), roll per m/s of
+#: vertical velocity SD (deg), sticking-dip centre and width (share of the concentric), and
+#: whether the braking phase follows the bench rule (Sánchez-Medina 2010) or the squat rule.
+_GEOMETRY: dict[str, dict[str, Any]] = {
+    "squat": {"path": (-0.04, 0.04), "q": (1.0, 1.6), "roll": (15, 40), "signed": True, "yaw_sd": 1.0,
+              "roll_vel_sd": 3.0, "dip_c": (0.3, 0.5), "dip_w": (0.08, 0.14), "bench_braking": False},
+    "bench": {"path": (0.04, 0.14), "q": (1.5, 3.0), "roll": (-12, 12), "signed": False, "yaw_sd": 1.5,
+              "roll_vel_sd": 4.0, "dip_c": (0.3, 0.5), "dip_w": (0.08, 0.14), "bench_braking": True},
+    "deadlift": {"path": (-0.05, 0.01), "q": (1.0, 2.0), "roll": (-10, 10), "signed": False, "yaw_sd": 1.5,
+                 "roll_vel_sd": 3.0, "dip_c": (0.35, 0.6), "dip_w": (0.08, 0.16), "bench_braking": False},
+    "ohp": {"path": (-0.08, -0.02), "q": (1.0, 2.0), "roll": (8, 25), "signed": True, "yaw_sd": 1.5,
+            "roll_vel_sd": 4.0, "dip_c": (0.3, 0.5), "dip_w": (0.08, 0.14), "bench_braking": True},
+    "row": {"path": (-0.06, 0.0), "q": (1.0, 2.0), "roll": (-15, 15), "signed": False, "yaw_sd": 1.5,
+            "roll_vel_sd": 4.0, "dip_c": (0.3, 0.5), "dip_w": (0.08, 0.16), "bench_braking": True},
+}
+
+
 def _geometry(ex: str, athlete: Athlete, rng: np.random.Generator) -> LiftGeometry:
+    """Draw one set's geometry: heights from the athlete's size, path and rotation gains."""
     H = athlete.height_m
     rom = athlete.profiles[ex].rom_m
-    sign = 1.0 if rng.random() < 0.5 else -1.0
-    deg = math.radians
+    g = _GEOMETRY[ex]
     if ex == "squat":
-        stand = 0.78 * H
-        return LiftGeometry(stand - rng.uniform(0.03, 0.08), stand, rng.normal(0.0, 0.025), rng.uniform(1.0, 1.6),
-                            sign * deg(rng.uniform(15, 40)), deg(rng.normal(0, 0.5)), deg(rng.normal(0, 1.0)),
-                            deg(rng.normal(0, 3)), 1.0, rng.uniform(0.3, 0.5), rng.uniform(0.08, 0.14))
-    if ex == "bench":
-        lockout = rng.uniform(0.62, 0.70) + rom
-        return LiftGeometry(lockout - rng.uniform(0.03, 0.08), lockout, rng.uniform(0.04, 0.14), rng.uniform(1.5, 3.0),
-                            deg(rng.uniform(-12, 12)), deg(rng.normal(0, 0.5)), deg(rng.normal(0, 1.5)),
-                            deg(rng.normal(0, 4)), float(np.clip(rng.normal(0.761, 0.074), 0.55, 0.95)),
-                            rng.uniform(0.3, 0.5), rng.uniform(0.08, 0.14))
-    if ex == "deadlift":
-        return LiftGeometry(FLOOR_Z_M, FLOOR_Z_M, rng.normal(-0.02, 0.02), rng.uniform(1.0, 2.0),
-                            deg(rng.uniform(-10, 10)), deg(rng.normal(0, 0.5)), deg(rng.normal(0, 1.5)),
-                            deg(rng.normal(0, 3)), 1.0, rng.uniform(0.35, 0.6), rng.uniform(0.08, 0.16))
-    if ex == "ohp":
-        rack = 0.79 * H
-        return LiftGeometry(rack - rng.uniform(0.03, 0.06), rack, rng.uniform(-0.08, -0.02), rng.uniform(1.0, 2.0),
-                            sign * deg(rng.uniform(8, 25)), deg(rng.normal(0, 0.5)), deg(rng.normal(0, 1.5)),
-                            deg(rng.normal(0, 4)), float(np.clip(rng.normal(0.761, 0.074), 0.55, 0.95)),
-                            rng.uniform(0.3, 0.5), rng.uniform(0.08, 0.14))
-    # row: reps start from the hang in the bent-over position
-    stand = 0.44 * H
-    hang = stand - rng.uniform(0.12, 0.25)
-    return LiftGeometry(FLOOR_Z_M, hang, rng.uniform(-0.06, 0.0), rng.uniform(1.0, 2.0),
-                        deg(rng.uniform(-15, 15)), deg(rng.normal(0, 0.5)), deg(rng.normal(0, 1.5)),
-                        deg(rng.normal(0, 4)), float(np.clip(rng.normal(0.761, 0.074), 0.55, 0.95)),
-                        rng.uniform(0.3, 0.5), rng.uniform(0.08, 0.16))
+        start = 0.78 * H  # bar on the upper back when standing
+        rest = start - rng.uniform(0.03, 0.08)  # hooks a few cm lower: unracking lifts it
+    elif ex == "bench":
+        start = rng.uniform(0.62, 0.70) + rom  # chest height on the bench + press ROM
+        rest = start - rng.uniform(0.03, 0.08)
+    elif ex == "ohp":
+        start = 0.79 * H  # front rack on the shoulders
+        rest = start - rng.uniform(0.03, 0.06)
+    elif ex == "deadlift":
+        start = rest = FLOOR_Z_M
+    else:  # row: reps start from the hang in the bent-over position, the bar rests on the floor
+        start = 0.44 * H - rng.uniform(0.12, 0.25)
+        rest = FLOOR_Z_M
+    lo, hi = g["roll"]
+    roll = rng.uniform(lo, hi) * (1.0 if not g["signed"] or rng.random() < 0.5 else -1.0)
+    p0 = float(np.clip(rng.normal(0.761, 0.074), 0.55, 0.95)) if g["bench_braking"] else 1.0
+    return LiftGeometry(
+        rest_z=rest, start_z=start, path_j=rng.uniform(*g["path"]), path_q=rng.uniform(*g["q"]),
+        roll_gain=math.radians(roll), tilt_gain=math.radians(rng.normal(0.0, 0.5)),
+        yaw_gain=math.radians(rng.normal(0.0, g["yaw_sd"])), roll_vel_gain=math.radians(rng.normal(0.0, g["roll_vel_sd"])),
+        braking_p0=p0, dip_c=rng.uniform(*g["dip_c"]), dip_w=rng.uniform(*g["dip_w"]),
+    )
 
 
 def target_braking_share(ex: str, relative_load: float, p0: float) -> float:
