@@ -1,10 +1,8 @@
 """Per-rep metrics exactly as science.md §3 defines them.
 
-* Concentric phase: from the start of upward motion to lockout (v -> 0). Its ends are the
-  velocity zero crossings around the peak. A residual drift of a few mm/s can keep the corrected
-  velocity barely above zero for a while at either end; so each end is also found as the point
-  where velocity crosses a small threshold, extrapolated to zero along the local slope, and the
-  later start / earlier end is kept.
+* Concentric phase: from the start of upward motion to lockout (v -> 0): the velocity zero
+  crossings around the peak; where velocity lingers within a few mm/s of zero, the crossing of
+  a small threshold extrapolated to zero (`concentric_bounds`).
 * MCV: mean velocity over the concentric phase = ROM / duration (Sánchez-Medina 2017).
 * MPV: mean velocity from concentric start until bar acceleration first drops below -g
   (Sánchez-Medina 2010); the acceleration is the zero-phase low-passed one
@@ -23,10 +21,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: Velocity threshold (m/s, and share of peak velocity) for the threshold-and-extrapolate end
-#: points: above integration noise of a still bar (~mm/s), far below any concentric velocity.
-_END_THRESHOLD_MPS = 0.02
-_END_THRESHOLD_FRACTION = 0.04
+#: Lingering threshold for the concentric end points (m/s, and share of peak velocity): above
+#: the residual of drift correction on a still bar (~mm/s), below the slow final approach to
+#: lockout of heavy reps.
+_END_THRESHOLD_MPS = 0.01
+_END_THRESHOLD_FRACTION = 0.015
 
 
 @dataclass(slots=True)
@@ -68,45 +67,38 @@ def integral(t: np.ndarray, y: np.ndarray, ta: float, tb: float) -> float:
 
 
 def concentric_bounds(t: np.ndarray, v: np.ndarray, i_peak: int, lo: int, hi: int) -> tuple[float, float]:
-    """Start and end times of the upward phase containing ``i_peak`` (searched in ``[lo, hi]``)."""
+    """Start and end times of the upward phase containing ``i_peak`` (searched in ``[lo, hi]``).
+
+    Each end is the velocity zero crossing next to the peak (science.md §3: from the start of
+    upward motion to lockout, v -> 0), linearly interpolated -- unless the velocity lingers
+    just above zero: then the end is where velocity crossed `_END_THRESHOLD_MPS` (or that
+    share of the peak), extrapolated to zero along the local slope. A millimetre-per-second
+    residual of the drift correction must not add half a second to a rep.
+    """
     pv = float(v[i_peak])
     thr = max(_END_THRESHOLD_MPS, _END_THRESHOLD_FRACTION * pv)
-    # Start: last sample at or below zero before the peak.
     seg = v[lo : i_peak + 1]
     nonpos = np.flatnonzero(seg <= 0.0)
-    if nonpos.size:
-        i0 = lo + int(nonpos[-1])
-        t_zero = _cross_time(t, v, i0, 0.0) if i0 < i_peak else float(t[i0])
-    else:
-        i0 = lo
-        t_zero = float(t[lo])
+    i0 = lo + int(nonpos[-1]) if nonpos.size else lo
+    t_start = _cross_time(t, v, i0, 0.0) if nonpos.size and i0 < i_peak else float(t[i0])
     below = np.flatnonzero(v[i0 : i_peak + 1] <= thr)
-    t_start = t_zero
     if below.size:
         j = i0 + int(below[-1])
         if j < i_peak:
-            tc = _cross_time(t, v, j, thr)
             slope = (v[j + 1] - v[j]) / max(t[j + 1] - t[j], 1e-9)
             if slope > 0:
-                t_start = max(t_zero, tc - thr / slope)
-    # End: first sample at or below zero after the peak.
+                t_start = max(t_start, _cross_time(t, v, j, thr) - thr / slope)
     seg = v[i_peak : hi + 1]
     nonpos = np.flatnonzero(seg <= 0.0)
-    if nonpos.size:
-        i1 = i_peak + int(nonpos[0])
-        t_zero_end = _cross_time(t, v, i1 - 1, 0.0) if i1 > i_peak else float(t[i1])
-    else:
-        i1 = hi
-        t_zero_end = float(t[hi])
+    i1 = i_peak + int(nonpos[0]) if nonpos.size else hi
+    t_end = _cross_time(t, v, i1 - 1, 0.0) if nonpos.size and i1 > i_peak else float(t[i1])
     below = np.flatnonzero(v[i_peak : i1 + 1] <= thr)
-    t_end = t_zero_end
     if below.size:
         j = i_peak + int(below[0])
         if j > i_peak:
-            tc = _cross_time(t, v, j - 1, thr)
             slope = (v[j] - v[j - 1]) / max(t[j] - t[j - 1], 1e-9)
             if slope < 0:
-                t_end = min(t_zero_end, tc + thr / -slope)
+                t_end = min(t_end, _cross_time(t, v, j - 1, thr) + thr / -slope)
     return t_start, t_end
 
 

@@ -124,6 +124,14 @@ class _Stream:
         return self.base + len(self.t)
 
     def append(self, piece: MotionPiece) -> tuple[int, int]:
+        if len(self.t) and len(piece.t_s) and piece.t_s[0] <= self.t[-1]:
+            # A piece may start on the last sample of the previous one (a stop of one window).
+            keep = piece.t_s > self.t[-1]
+            piece = MotionPiece(
+                piece.t_s[keep], piece.velocity_mps[keep], piece.position_m[keep], piece.accel_mps2[keep],
+                piece.accel_event_mps2[keep], piece.filled[keep], piece.clipped[keep], piece.drift_mps,
+                piece.anchored, piece.anchor_before_s, piece.segment_s,
+            )
         pid = self.next_piece
         self.next_piece += 1
         self.pieces[pid] = piece
@@ -215,6 +223,8 @@ class RepFinder:
             return []
         out: list[PipelineEvent] = []
         g0, g1 = self._s.append(piece)
+        if g1 < g0:
+            return out
         self._walk(g0, g1, at_s, out)
         if self._dir > 0 and not self._decided:
             p = self._s.p

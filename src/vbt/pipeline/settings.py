@@ -125,20 +125,34 @@ class PipelineSettings:
         drop_margin_s: Extra arrival delay, beyond the jitter seen so far, before a late
             notification is taken as evidence of dropped samples (sample-count clocks only).
 
-    Stillness (`vbt.pipeline.stationary`, science.md §2 "stillness / ZUPT trigger"):
-        still_window_s: Trailing window for the quietness test; also the shortest still
-            period that can anchor a zero-velocity update, and so the main part of the
-            delay from lockout to a final rep result.
-        still_accel_sd_mps2: Floor of the threshold on the window SD of ``|f|`` (science.md:
-            0.1-0.15 m/s^2; lower here because the threshold also scales with the noise floor).
-        still_noise_factor: Threshold = max(floor, factor x measured noise floor).
-        still_gyro_sd_rads: Floor of the threshold on the window SD of each gyro axis
-            (science.md: 3-5 deg/s on the norm; SD is insensitive to the gyro's zero-rate bias).
+    Stillness (`vbt.pipeline.stationary`, `vbt.pipeline.streaming`; science.md §2 "stillness /
+    ZUPT trigger"). The very first still period (nothing integrated yet) is found from the
+    window SD of ``|f|`` and of the gyro; later ones from the causally integrated velocity,
+    because a held bar trembles (simulated and real hand tremor is 6-12 Hz, up to ~0.2 m/s^2)
+    yet its velocity stays within a few mm/s:
+        still_window_s: Window of the quietness tests; also the shortest still period that
+            can anchor a zero-velocity update, and so the main part of the delay from lockout
+            to a final rep result.
+        still_accel_sd_mps2: Floor of the threshold on the window SD of ``|f|`` for the first
+            still period (science.md: 0.1-0.15 m/s^2).
+        still_noise_factor: That threshold = max(floor, factor x measured noise floor).
+        still_gyro_sd_rads: Floor of the gyro-SD threshold for the first still period
+            (science.md: 3-5 deg/s; the SD ignores the gyro's zero-rate bias).
+        still_flat_mps: A window is quiet when the causal velocity varies by less than this
+            (tremor and sway: < ~0.02 m/s peak to peak)...
+        still_mean_accel_mps2: ...and its mean vertical acceleration is below this.
+        still_gyro_max_rads: ...and no gyro axis varies by more than this...
+        still_gyro_rate_rads: ...and the mean gyro reading is within this of the gyro bias
+            measured at the previous still period (3 deg/s: the bar is not being turned).
         still_max_velocity_mps: A quiet window only anchors a zero-velocity update if the
             causally integrated velocity there is below this (stops a slow grind at near
-            constant velocity from being zeroed).
-        still_velocity_check_s: ...but only within this time of the previous anchor, after
-            which the causal velocity has drifted too far to judge.
+            constant velocity from being zeroed)...
+        still_velocity_check_s: ...unless the previous anchor is this long ago (off by default:
+            a velocity peak is flat too), or the window stays quiet for 0.5 s.
+        still_exit_velocity_mps: A still period ends when the leaky integral of vertical
+            acceleration exceeds this.
+        still_exit_tau_s: Leak time constant of that integral (bias drift never reaches the
+            exit level: 0.01 m/s^2 x 2 s = 0.02 m/s).
 
     Segmentation (`vbt.pipeline.reps`):
         turn_hysteresis_m: A direction change of the bar counts only after it reverses by this
@@ -175,12 +189,18 @@ class PipelineSettings:
     max_bridge_gap_s: float = 0.5
     drop_margin_s: float = 0.0
 
-    still_window_s: float = 0.10
+    still_window_s: float = 0.15
     still_accel_sd_mps2: float = 0.08
     still_noise_factor: float = 4.0
     still_gyro_sd_rads: float = 0.06
-    still_max_velocity_mps: float = 0.12
-    still_velocity_check_s: float = 6.0
+    still_flat_mps: float = 0.04
+    still_mean_accel_mps2: float = 0.15
+    still_gyro_max_rads: float = 0.2
+    still_gyro_rate_rads: float = 0.05
+    still_max_velocity_mps: float = 0.10
+    still_velocity_check_s: float = 1e9
+    still_exit_velocity_mps: float = 0.05
+    still_exit_tau_s: float = 2.0
 
     turn_hysteresis_m: float = 0.03
     min_concentric_s: float = 0.15

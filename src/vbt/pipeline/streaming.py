@@ -55,6 +55,20 @@ _ANCHOR_STATS_S = 0.5
 _EXIT_FACTOR = 1.5
 #: A quiet run this long anchors even when the causal velocity check fails (drifted estimate).
 _LONG_QUIET_S = 0.6
+#: How much a brief stop's gravity direction corrects the gyro-carried orientation, and how
+#: much each second of a quiet rest does.
+_ENTRY_TRUST = 0.2
+_REST_TRUST = 0.5
+#: Still periods shorter than this use the running gravity estimate (s).
+_LONG_STILL_S = 1.0
+#: Segments at least this long teach the gravity estimate from their drift (s), by at most
+#: this much per segment (m/s^2).
+_DRIFT_LEARN_S = 0.5
+_DRIFT_LEARN_MAX = 0.2
+#: Growth of the velocity-check allowance with time since the last anchor (m/s per s).
+_DRIFT_ALLOWANCE = 0.03
+#: A rest this long measures the gyro bias (s).
+_BIAS_REST_S = 2.0
 #: Warn when no still period has been seen for this long since the start or a break.
 _NO_STILL_WARN_S = 20.0
 
@@ -72,12 +86,13 @@ class _Anchor:
 class _Buffer:
     """Samples the state machine may still need, with a global index base."""
 
-    COLS = ("t", "dt", "arrival", "filled", "clipped", "mean_n", "sd_n", "sd_g", "thr_a", "thr_g", "vc", "pc")
+    COLS = ("t", "dt", "arrival", "filled", "clipped", "mean_n", "sd_n", "sd_g", "thr_a", "thr_g", "vc", "pc", "ac", "lv")
 
     def __init__(self) -> None:
         self.base = 0
         self.acc = np.empty((0, 3))
         self.gyro: np.ndarray | None = None
+        self.up = np.empty((0, 3))
         for c in self.COLS:
             setattr(self, c, np.empty(0, dtype=bool if c in ("filled", "clipped") else float))
 
@@ -88,12 +103,13 @@ class _Buffer:
     def append(self, chunk: SampleChunk, stats: tuple[np.ndarray, ...]) -> None:
         n = len(chunk)
         self.acc = np.concatenate((self.acc, chunk.accel_mps2))
+        self.up = np.concatenate((self.up, np.zeros((n, 3))))
         if chunk.gyro_rads is not None:
             self.gyro = chunk.gyro_rads.copy() if self.gyro is None else np.concatenate((self.gyro, chunk.gyro_rads))
         cols = dict(
             t=chunk.t_s, dt=chunk.dt_s, arrival=chunk.arrival_s, filled=chunk.filled, clipped=chunk.clipped,
             mean_n=stats[0], sd_n=stats[1], sd_g=stats[2], thr_a=stats[3], thr_g=stats[4],
-            vc=np.zeros(n), pc=np.zeros(n),
+            vc=np.zeros(n), pc=np.zeros(n), ac=np.zeros(n), lv=np.zeros(n),
         )
         for c, val in cols.items():
             setattr(self, c, np.concatenate((getattr(self, c), val)))
@@ -103,6 +119,7 @@ class _Buffer:
         if cut == 0:
             return
         self.acc = self.acc[cut:]
+        self.up = self.up[cut:]
         if self.gyro is not None:
             self.gyro = self.gyro[cut:]
         for c in self.COLS:
@@ -146,9 +163,16 @@ class StreamingPipeline:
         self._anchor: _Anchor | None = None  # opening anchor of the current segment
         self._still_start = -1  # global index where the current still period began
         self._still_g_ref = 9.80665
+        self._still_up = np.array([0.0, 0.0, 1.0])
+        self._leak_zi = np.zeros(1)
+        self._gyro_bias = np.zeros(3)
+        self._bias_known = False
+        self._g_est: float | None = None
         self._wait_since_s: float | None = None
         self._p = 0.0  # final position at the current anchor
-        self._fwd: ori.ForwardUp | None = None
+        self._orient: ori.ForwardUp | None = None
+        self._orient_next = 0
+        self._seg_floor = -1
         self._integ: CausalIntegrator | None = None
         self._prov_min = math.inf
         self._prov_top: float | None = None
@@ -347,7 +371,23 @@ class StreamingPipeline:
         self._state = _STILL
         self._still_start = start_g
         self._still_start_s = float(b.t[start_g - b.base])
-        self._still_g_ref = float(np.mean(np.linalg.norm(b.acc[b.sl(start_g, k + 1)], axis=1)))
+        if b.gyro is not None:
+            acc = b.acc[b.sl(max(start_g, b.base), k + 1)]
+            u_meas = ori.unit(np.median(acc, axis=0))
+            if self._orient is None:
+                self._start_orientation(k, u_meas)
+            elif self._g_est is not None and abs(float(np.median(np.linalg.norm(acc, axis=1))) - self._g_est) < 0.15:
+                # A brief stop: the gyro-carried orientation is better than a few samples of a
+                # swaying bar, so gravity only nudges it (acceleration rejection as in Fusion).
+                self._correct_orientation(k, u_meas, _ENTRY_TRUST)
+        self._still_up, self._still_g_ref = self._gravity(start_g, k + 1)
+        self._leak_zi = np.zeros(1)
+        if self._g_est is None:
+            self._g_est = self._still_g_ref
+        if not self._bias_known and b.gyro is not None:
+            # First still period of the stream: the best guess until a long rest measures it.
+            self._gyro_bias = np.median(b.gyro[b.sl(max(start_g, b.base), k + 1)], axis=0)
+            self._bias_known = True
         rest = b.sl(start_g, b.end)
         b.vc[rest] = 0.0
         b.pc[rest] = self._p
@@ -356,56 +396,149 @@ class StreamingPipeline:
         self._wait_since_s = None
 
     def _run_still(self, out: list[PipelineEvent], g_end: int) -> None:
+        """Still: leave when a leaky integral of vertical acceleration shows real velocity.
+
+        Tremor and sway integrate to a few mm/s, motion to tens of cm/s within a tenth of a
+        second; the leak (`still_exit_tau_s`) keeps slow bias drift from ever ending a long rest.
+        """
         b = self._buf
+        st = self.settings
         g0 = self._next
-        # Re-measure gravity once per block so slow bias drift never ends a long rest (blocks
-        # start where the still period did, so their edges do not depend on chunking).
+        # Gravity and up are re-measured once per block (blocks start where the still period
+        # did, so their edges do not depend on chunking).
         blk = max(self._w, int(round(self._rate)))
         g1 = min(g_end, g0 + blk - ((g0 - self._still_start) % blk))
         sl = b.sl(g0, g1)
-        exit_ = (
-            (b.sd_n[sl] > _EXIT_FACTOR * b.thr_a[sl])
-            | (b.sd_g[sl] > _EXIT_FACTOR * b.thr_g[sl])
-            | (np.abs(b.mean_n[sl] - self._still_g_ref) > _EXIT_FACTOR * np.maximum(b.thr_a[sl], 0.1))
-            | ~np.isfinite(b.sd_n[sl])
-        )
-        hit = np.flatnonzero(exit_)
+        self._propagate(g1)
+        a = self._vertical(b.acc[sl], b.up[sl], self._still_g_ref)
+        lam = math.exp(-1.0 / (st.still_exit_tau_s * self._rate))
+        v, self._leak_zi = signal.lfilter([1.0 / self._rate], [1.0, -lam], a, zi=self._leak_zi)
+        b.ac[sl] = a
+        b.vc[sl] = 0.0
+        hit = np.flatnonzero(np.abs(v) > st.still_exit_velocity_mps)
+        b.lv[sl] = v
         if not hit.size:
             self._next = g1
             if (g1 - self._still_start) % blk == 0:
-                lo = max(self._still_start + self._w - 1, g1 - blk)
-                self._still_g_ref = float(np.mean(b.mean_n[b.sl(lo, g1)]))
+                lo = max(self._still_start, g1 - blk, b.base)
+                if b.gyro is not None and self._orient is not None:
+                    acc = b.acc[b.sl(lo, g1)]
+                    if self._g_est is None or abs(float(np.median(np.linalg.norm(acc, axis=1))) - self._g_est) < 0.05:
+                        self._correct_orientation(g1 - 1, ori.unit(np.median(acc, axis=0)), _REST_TRUST)
+                self._still_up, self._still_g_ref = self._gravity(lo, g1)
+                self._g_est = self._still_g_ref
+                self._update_gyro_bias(g1)
             return
         k = g0 + int(hit[0])
-        # Motion began somewhere in the window ending at k: start integrating a window earlier.
-        s = max(self._still_start, k - self._w)
+        # Motion began where the leaky velocity last left zero.
+        lo = max(self._still_start, k - self._stats_n(), b.base)
+        lv = b.lv[b.sl(lo, k + 1)]
+        calm = np.flatnonzero(np.abs(lv) <= 0.25 * st.still_exit_velocity_mps)
+        s = lo + int(calm[-1]) if calm.size else max(self._still_start, k - self._w)
+        s = max(self._still_start, self._seg_floor, s - 1)
         self._anchor = self._measure_anchor(max(self._still_start, s - self._stats_n()), s + 1, self._still_start_s)
+        if s - self._still_start < int(_LONG_STILL_S * self._rate) and self._g_est is not None:
+            # A short hold (bar in the hands, swaying) reads gravity worse than the running
+            # estimate from rests and from the drift of past segments.
+            self._anchor.g_mps2 = self._g_est
         self._start_segment(s)
         self._next = s + 1
+
+    def _update_gyro_bias(self, g1: int) -> None:
+        """Re-measure the gyro's zero-rate bias over a long rest (the bar in the rack).
+
+        A held bar sways by about a degree at under 1 Hz, several deg/s of real rotation, so
+        short holds would give a wrong bias; only rests of `_BIAS_REST_S` count.
+        """
+        b = self._buf
+        n = int(round(_BIAS_REST_S * self._rate))
+        if b.gyro is None or g1 - self._still_start < n:
+            return
+        lo = max(b.base, g1 - n)
+        self._gyro_bias = np.median(b.gyro[b.sl(lo, g1)], axis=0)
+        self._bias_known = True
+
+    def _vertical(self, acc: np.ndarray, up: np.ndarray, g: float) -> np.ndarray:
+        """Vertical acceleration against per-sample up vectors (gyro) or by the norm method."""
+        if self._buf.gyro is not None:
+            return np.einsum("ij,ij->i", acc, up) - g
+        return np.linalg.norm(acc, axis=1) - g
+
+    def _gravity(self, g0: int, g1: int) -> tuple[np.ndarray, float]:
+        """Up vector and gravity reading over samples ``g0..g1-1`` of a still period."""
+        b = self._buf
+        sl = b.sl(max(g0, b.base), g1)
+        acc = b.acc[sl]
+        if b.gyro is not None and self._orient is not None:
+            up = b.up[sl]
+            return ori.unit(np.median(up, axis=0)), float(np.median(np.einsum("ij,ij->i", acc, up)))
+        return self._robust_gravity(acc)
+
+    # ------------------------------------------------------------------ orientation (gyro)
+
+    def _start_orientation(self, k: int, up: np.ndarray) -> None:
+        """First still period: orientation from gravity alone; propagated by the gyro after."""
+        b = self._buf
+        assert b.gyro is not None
+        self._orient = ori.ForwardUp(up, self._gyro_bias)
+        self._orient.last = b.gyro[k - b.base].copy()
+        b.up[b.sl(max(b.base, self._still_start), k + 1)] = up
+        self._orient_next = k + 1
+
+    def _correct_orientation(self, k: int, target: np.ndarray, weight: float) -> None:
+        """Pull the up estimate at sample ``k`` towards ``target``; re-propagate what follows."""
+        b = self._buf
+        assert b.gyro is not None and self._orient is not None
+        if k < b.base or k >= self._orient_next:
+            return
+        new = ori.unit((1.0 - weight) * b.up[k - b.base] + weight * target)
+        b.up[k - b.base] = new
+        self._orient = ori.ForwardUp(new, self._gyro_bias)
+        self._orient.last = b.gyro[k - b.base].copy()
+        self._orient_next = k + 1
+
+    def _propagate(self, upto: int) -> None:
+        """Carry the up estimate through samples up to ``upto - 1`` with the gyro."""
+        b = self._buf
+        if b.gyro is None or self._orient is None:
+            return
+        g0 = max(self._orient_next, b.base)
+        if upto <= g0:
+            return
+        sl = b.sl(g0, upto)
+        self._orient.bias = self._gyro_bias
+        b.up[sl] = self._orient.update(b.gyro[sl], b.dt[sl])
+        self._orient_next = upto
 
     def _stats_n(self) -> int:
         return max(self._w, int(round(_ANCHOR_STATS_S * self._rate)))
 
     def _measure_anchor(self, g0: int, g1: int, start_s: float) -> _Anchor:
+        """Up vector, gravity reading and gyro bias of a still period (samples ``g0..g1-1``).
+
+        Medians, not means: the first samples of a still period may still carry the end of a
+        deceleration, and a few of them must not tilt the gravity reading.
+        """
         b = self._buf
-        sl = b.sl(g0, g1)
-        acc = b.acc[sl]
-        mean_f = acc.mean(axis=0)
-        up = ori.unit(mean_f)
-        if b.gyro is not None:
-            g = float(mean_f @ up)
-            bias = b.gyro[sl].mean(axis=0)
-        else:
-            g = float(np.mean(np.linalg.norm(acc, axis=1)))
-            bias = np.zeros(3)
-        return _Anchor(up, g, bias, start_s)
+        lo = max(g0, b.base, g1 - self._stats_n())
+        if b.gyro is not None and self._orient is not None:
+            up = ori.unit(b.up[g1 - 1 - b.base])
+            g = float(np.median(np.einsum("ij,ij->i", b.acc[b.sl(lo, g1)], b.up[b.sl(lo, g1)])))
+            return _Anchor(up, g, self._gyro_bias.copy(), start_s)
+        up, g = self._robust_gravity(b.acc[b.sl(lo, g1)])
+        return _Anchor(up, g, self._gyro_bias.copy(), start_s)
+
+    def _robust_gravity(self, acc: np.ndarray) -> tuple[np.ndarray, float]:
+        up = ori.unit(np.median(acc, axis=0))
+        if self._buf.gyro is not None:
+            return up, float(np.median(acc @ up))
+        return up, float(np.median(np.linalg.norm(acc, axis=1)))
 
     def _start_segment(self, s: int) -> None:
         b = self._buf
         assert self._anchor is not None
         self._state = _MOVING
         self._seg_start = s
-        self._fwd = ori.ForwardUp(self._anchor.up, self._anchor.gyro_bias) if b.gyro is not None else None
         self._integ = CausalIntegrator(self._p)
         self._prov_min = self._p
         self._prov_top = None
@@ -424,14 +557,15 @@ class StreamingPipeline:
         dt = b.dt[sl].copy()
         if g0 == self._seg_start:
             dt[0] = 0.0
-        if self._fwd is not None and b.gyro is not None:
-            up = self._fwd.update(b.gyro[sl], dt)
-            a = ori.vertical_accel_gyro(acc, up, np.full(len(acc), self._anchor.g_mps2))
+        if b.gyro is not None and self._orient is not None:
+            self._propagate(g1)
+            a = ori.vertical_accel_gyro(acc, b.up[sl], np.full(len(acc), self._anchor.g_mps2))
         else:
             a = ori.vertical_accel_norm(acc, self._anchor.up, np.full(len(acc), self._anchor.g_mps2))
         v, p = self._integ.update(a, dt)
         b.vc[sl] = v
         b.pc[sl] = p
+        b.ac[sl] = a
         return v, p
 
     def _run_moving(self, out: list[PipelineEvent], g_end: int) -> None:
@@ -442,13 +576,14 @@ class StreamingPipeline:
         assert self._anchor is not None
         t = b.t[b.sl(g0, g1)]
         elapsed = t - float(b.t[self._seg_start - b.base])
-        q = self._quiet(g0, g1, self._anchor.g_mps2)
+        q = self._flat(g0, g1)
         # Length of the quiet run ending at each sample (for the long-quiet fallback).
         run = _run_lengths(q, self._quiet_run_before(g0))
-        ok = q & ((np.abs(v) < st.still_max_velocity_mps) | (elapsed > st.still_velocity_check_s)
-                  | (run * (b.dt[b.sl(g0, g1)].mean() if g1 > g0 else 0.0) >= _LONG_QUIET_S))
-        # An anchor must lie after the segment's first window (no zero-length segments).
-        ok &= np.arange(g0, g1) - self._w + 1 > self._seg_start
+        # The causal velocity drifts with any gravity-reading error (~0.05 m/s^2), so the
+        # allowed velocity grows with time since the last anchor.
+        vmax = st.still_max_velocity_mps + _DRIFT_ALLOWANCE * elapsed
+        ok = q & ((np.abs(v) < vmax) | (elapsed > st.still_velocity_check_s)
+                  | (run >= _LONG_QUIET_S * self._rate))
         hit = np.flatnonzero(ok)
         self._qrun = int(run[-1]) if len(run) else 0
         if hit.size:
@@ -456,8 +591,9 @@ class StreamingPipeline:
             self._provisional(g0, k + 1, out)
             e = k - self._w + 1
             at = float(b.arrival[k - b.base])
-            self._close_segment(e, k, at, out, anchored=True)
+            self._close_segment(k, e, at, out, anchored=True)
             self._enter_still(e, k)
+            self._seg_floor = k
             return
         self._provisional(g0, g1, out)
         self._next = g1
@@ -470,14 +606,50 @@ class StreamingPipeline:
             self._state = _WAIT
             self._wait_since_s = None
 
+    def _flat(self, g0: int, g1: int) -> np.ndarray:
+        """Quiet windows of the open segment: flat causal velocity, near-zero mean acceleration.
+
+        A held bar trembles (6-12 Hz) and sways (< 1 Hz), but both integrate to a few mm/s;
+        motion, even a slow grind, changes velocity or has a mean acceleration. Windows of
+        `still_window_s` ending at each sample, entirely inside the segment after its first
+        sample.
+        """
+        b = self._buf
+        st = self.settings
+        w = self._w
+        lo = max(g0 - w + 1, self._seg_start + 1)
+        n = g1 - g0
+        q = np.zeros(n, dtype=bool)
+        if g1 - lo < w:
+            return q
+        vc = b.vc[b.sl(lo, g1)]
+        ac = b.ac[b.sl(lo, g1)]
+        win_v = np.lib.stride_tricks.sliding_window_view(vc, w)
+        win_a = np.lib.stride_tricks.sliding_window_view(ac, w)
+        flat = (win_v.max(axis=1) - win_v.min(axis=1) < st.still_flat_mps) & (
+            np.abs(win_a.mean(axis=1)) < st.still_mean_accel_mps2
+        )
+        flat &= b.sd_g[b.sl(g1 - len(flat), g1)] <= st.still_gyro_max_rads
+        if b.gyro is not None and self._anchor is not None:
+            # A bar turning steadily has a small gyro SD but is not at rest: its rate must be
+            # back at the opening anchor's bias.
+            win_g = np.lib.stride_tricks.sliding_window_view(b.gyro[b.sl(lo, g1)], w, axis=0)
+            rate = np.linalg.norm(win_g.mean(axis=2) - self._anchor.gyro_bias, axis=1)
+            flat &= rate < st.still_gyro_rate_rads
+        q[n - len(flat) :] = flat
+        return q
+
     def _quiet_run_before(self, g0: int) -> int:
         """Quiet-run length carried into ``g0`` (0 at a segment's first samples)."""
         return self._qrun if g0 > self._seg_start + 1 else 0
 
     # ------------------------------------------------------------------ segments
 
-    def _close_segment(self, e: int, k: int | None, at_s: float, out: list[PipelineEvent], *, anchored: bool) -> None:
-        """Final processing of the open segment ``[seg_start, e]``; ``k``: last anchor sample."""
+    def _close_segment(self, e: int, w0: int | None, at_s: float, out: list[PipelineEvent], *, anchored: bool) -> None:
+        """Final processing of the open segment ``[seg_start, e]``.
+
+        ``w0``: first sample of the closing still window (``w0..e`` are still), or None.
+        """
         b = self._buf
         s = self._seg_start
         assert self._anchor is not None
@@ -490,22 +662,30 @@ class StreamingPipeline:
         dt = b.dt[sl].copy()
         dt[0] = 0.0
         acc = b.acc[sl]
-        # The closing anchor: its first window is all that is known when the segment closes.
-        B = self._measure_anchor(e, k + 1, float(b.t[e - b.base])) if anchored and k is not None else A
-        n = len(t)
-        frac = (t - t[0]) / (t[-1] - t[0]) if t[-1] > t[0] else np.zeros(n)
-        g_ref = A.g_mps2 + frac * (B.g_mps2 - A.g_mps2)
-        if b.gyro is not None:
-            gyro = b.gyro[sl]
-            if anchored:
-                up = ori.smoothed_up(gyro, dt, A.up, B.up, A.gyro_bias, B.gyro_bias)
-            else:
-                fwd = ori.ForwardUp(A.up, A.gyro_bias)
-                up = fwd.update(gyro, dt)
+        # One gravity reading for the whole segment: a constant bias is what the linear detrend
+        # removes exactly, while the closing anchor's reading comes from its first samples only.
+        g_ref = np.full(len(t), A.g_mps2)
+        if b.gyro is not None and self._orient is not None:
+            self._propagate(e + 1)
+            up = b.up[sl]
+            if anchored and w0 is not None:
+                # Two-sided: blend towards the closing stop's gravity direction as much as the
+                # running orientation would be corrected there, spread linearly over the segment.
+                acc_b = b.acc[b.sl(w0, e + 1)]
+                if self._g_est is None or abs(float(np.median(np.linalg.norm(acc_b, axis=1))) - self._g_est) < 0.15:
+                    target = ori.unit((1.0 - _ENTRY_TRUST) * up[-1] + _ENTRY_TRUST * ori.unit(np.median(acc_b, axis=0)))
+                    up = ori.smoothed_up(b.gyro[sl], dt, up[0], target, A.gyro_bias, A.gyro_bias)
             a = ori.vertical_accel_gyro(acc, up, g_ref)
         else:
             a = ori.vertical_accel_norm(acc, A.up, g_ref)
-        kin = integrate_segment(a, dt, t, self._p, detrend=anchored)
+        kin = integrate_segment(a, dt, t, self._p, detrend=anchored,
+                                still_from=None if w0 is None else w0 - s)
+        span = float(t[-1] - t[0])
+        if anchored and span >= _DRIFT_LEARN_S and self._g_est is not None:
+            # The drift a segment needed is (mostly) a gravity-reading error times its length:
+            # fold half of it into the running estimate (bounded), for the next causal pass.
+            corr = float(np.clip(kin.drift_mps / span, -_DRIFT_LEARN_MAX, _DRIFT_LEARN_MAX))
+            self._g_est += 0.5 * corr
         a_ev = self._event_filter(a, dt)
         piece = MotionPiece(
             t_s=t.copy(),
@@ -642,7 +822,7 @@ class StreamingPipeline:
         if self._state == _MOVING:
             keep = self._seg_start
         elif self._state == _STILL:
-            keep = max(self._still_start, self._next - self._stats_n() - self._w)
+            keep = max(self._still_start, self._next - max(2 * self._stats_n(), int(_BIAS_REST_S * self._rate)) - self._w)
         else:
             keep = self._next - self._w
         b.trim(min(keep, self._next))

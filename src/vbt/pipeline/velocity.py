@@ -58,17 +58,29 @@ class SegmentKinematics:
 
 
 def integrate_segment(
-    accel_mps2: np.ndarray, dt_s: np.ndarray, t_s: np.ndarray, p0_m: float, *, detrend: bool = True
+    accel_mps2: np.ndarray,
+    dt_s: np.ndarray,
+    t_s: np.ndarray,
+    p0_m: float,
+    *,
+    detrend: bool = True,
+    still_from: int | None = None,
 ) -> SegmentKinematics:
-    """ZUPT + linear detrend over one segment whose first and last samples are still.
+    """ZUPT + linear detrend over one segment that starts still and ends in a still window.
+
+    The drift is a velocity ramp ``d (t - t0)`` (a constant bias, science.md §1.2). Its slope
+    is fitted by least squares to the closing still window (samples ``still_from`` to the end),
+    where the true velocity is zero, rather than read off one sample: the first samples of a
+    stop may still carry the last millimetres per second of the lift, and tremor adds noise.
 
     Args:
         accel_mps2: Vertical acceleration (gravity and anchor bias removed).
         dt_s: Step before each sample (``dt_s[0]`` ignored: velocity starts at zero).
-        t_s: Sample times (for the linear detrend).
+        t_s: Sample times (for the detrend).
         p0_m: Position at the first sample.
-        detrend: Force zero velocity at the last sample (False for a segment that ended
-            without a still anchor: a break in the stream or a motion that never stopped).
+        detrend: Remove the drift (False for a segment that ended without a still window: a
+            break in the stream or a motion that never stopped).
+        still_from: First sample of the closing still window (None: the last sample only).
 
     Returns:
         The segment's kinematics.
@@ -76,9 +88,13 @@ def integrate_segment(
     v = cumtrapz(accel_mps2, dt_s)
     drift = float(v[-1]) if len(v) else 0.0
     if detrend and len(v) > 1:
-        span = t_s[-1] - t_s[0]
-        if span > 0:
-            v = v - drift * (t_s - t_s[0]) / span
+        tau = t_s - t_s[0]
+        lo = len(v) - 1 if still_from is None else min(max(still_from, 1), len(v) - 1)
+        den = float(np.sum(tau[lo:] ** 2))
+        if den > 0:
+            slope = float(np.sum(v[lo:] * tau[lo:])) / den
+            v = v - slope * tau
+            drift = slope * float(tau[-1])
     p = cumtrapz(v, dt_s, p0_m)
     return SegmentKinematics(v, p, drift)
 
