@@ -182,3 +182,25 @@ def test_sensor_point_labels_match_the_sensor_point_truth(clean_bench):
         assert z[-1] - z[0] == pytest.approx(rep.sensor_rom_m, abs=1e-6)
         # geometry: the sleeve point differs from the bar centre by a few percent at most here
         assert abs(rep.sensor_mean_velocity_mps - rep.mean_velocity_mps) < 0.1 * rep.mean_velocity_mps
+
+
+def test_velocity_profiles_change_with_load_as_published():
+    # Braking phase (MPV > MCV) only at light relative loads, gone near 1RM (Sánchez-Medina 2010);
+    # peak/mean velocity rises with load and peaks come earlier (sticking region, §2/§3).
+    rows = []
+    for i in range(12):
+        for ex in ("squat", "bench"):
+            plan = SetPlan(ex, load_pct=float(55 + 3 * i), to_failure=True, failed_attempt=False)
+            r = simulate(Scenario(Athlete.random(100 + i), [plan], rate_hz=25, faults="none"), seed=i)
+            for rep in r.labels.reps:
+                dur = rep.concentric_end_s - rep.concentric_start_s
+                rows.append((ex, rep.relative_load, rep.peak_velocity_mps / rep.mean_velocity_mps,
+                             rep.mean_propulsive_velocity_mps / rep.mean_velocity_mps, rep.time_to_peak_s / dur))
+    for ex in ("squat", "bench"):
+        light = np.array([r[2:] for r in rows if r[0] == ex and r[1] < 0.7])
+        heavy = np.array([r[2:] for r in rows if r[0] == ex and r[1] > 0.9])
+        assert len(light) > 10 and len(heavy) > 10
+        assert light[:, 1].mean() > 1.015 and np.all(heavy[:, 1] < 1.005)
+        assert heavy[:, 0].mean() > light[:, 0].mean() + 0.15
+        assert 1.4 < light[:, 0].mean() < 2.0 and 1.7 < heavy[:, 0].mean() < 2.6
+        assert heavy[:, 2].mean() < light[:, 2].mean()

@@ -36,10 +36,14 @@ Braking share, squat/deadlift    0.18 * (1 - p) / 0.6               propulsive ~
                                                                     deadlift as squat [D]
 Sticking region                  dip depth up to 0.45-0.85 (bench,  first peak -> minimum -> second peak on
                                  squat, OHP), 0.2-0.5 others;       slow reps (Martínez-Cava 2019) [V]; onset
-                                 grows as MCV falls from MVT+0.3    velocity and depths [D]
-                                 m/s to MVT; centre 30-50 % of
-                                 concentric time
-Alpha (start of concentric)      1.0-1.25 touch-and-go, 1.6-2.4     finite acceleration out of a bounce vs
+                                 grows as MCV falls from MVT+0.55   velocity and depths [D], tuned so PV/MCV
+                                 m/s to MVT; centre 30-50 % of      rises from ~1.8 at 60 % to ~2.2 near 1RM
+                                 concentric time                    (squat MV and PV equations, Sánchez-Medina
+                                                                    2017 [C])
+Time of peak velocity            65 % of the concentric at 50 %     light reps accelerate longer and brake;
+                                 relative load -> 35 % at 1RM       heavy reps peak before the sticking
+                                                                    region [D]
+Alpha (start of concentric)      1.0-1.1 touch-and-go, 1.8-2.6      finite acceleration out of a bounce vs
                                  from a pause                       force build-up from rest [D]
 Eccentric shape                  alpha 1.5-2.2, beta 1.6-2.4        smooth descent; hard stop before a bounce
                                  (paused) / 1.05-1.3 (bounce)       [D]
@@ -683,12 +687,16 @@ def build_set(
         return -(depth / (m / fs)) * _beta_shape(m, rng.uniform(1.5, 2.2), beta)
 
     def concentric_shape(rep: RepPlan, tng: bool) -> tuple[np.ndarray, bool]:
-        alpha = rng.uniform(1.0, 1.25) if tng else rng.uniform(1.6, 2.4)
-        v_on = outcome.mvt_day_mps + 0.3
+        alpha = rng.uniform(1.0, 1.1) if tng else rng.uniform(1.8, 2.6)
+        # Light loads peak late (then brake); heavy loads peak early, then the sticking region.
+        rel = rep.relative_load
+        tau_peak = float(np.clip(0.65 - 0.3 * (rel - 0.5) / 0.5, 0.33, 0.65)) + rng.normal(0.0, 0.03)
+        beta_prior = float(np.clip(alpha * (1.0 - tau_peak) / tau_peak, 1.05, 3.0))
+        v_on = outcome.mvt_day_mps + 0.55
         slow = float(np.clip((v_on - rep.mcv_mps) / max(v_on - outcome.mvt_day_mps, 0.05), 0.0, 1.0))
-        dip = prof.sticking_depth * slow**1.5
+        dip = prof.sticking_depth * slow
         vz = concentric_velocity(
-            rep.rom_m, rep.mcv_mps, alpha=alpha, beta_prior=rng.uniform(1.6, 2.6),
+            rep.rom_m, rep.mcv_mps, alpha=alpha, beta_prior=beta_prior,
             braking_share=target_braking_share(ex, rep.relative_load, geo.braking_p0),
             dip=dip, dip_c=geo.dip_c + rng.normal(0, 0.03), dip_w=geo.dip_w, fs=fs,
         )
