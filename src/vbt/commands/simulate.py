@@ -30,6 +30,7 @@ _NOTHING_WRITTEN = "nothing was written (an existing file is unchanged); fix tha
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``vbt simulate`` and its options to the CLI."""
     parser = subparsers.add_parser(
         "simulate",
         help="write a synthetic recording of simulated sets, with ground-truth labels",
@@ -161,6 +162,7 @@ def build_scenario(args: argparse.Namespace) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Simulate, write the recording and labels atomically, print one line; returns 0."""
     from vbt.recording.writer import describe_os_error
     from vbt.sim import describe, labels_path_for, simulate
 

@@ -401,6 +401,7 @@ class FatigueState:
 
     @property
     def capacity(self) -> float:
+        """Capacity left, as a fraction of today's 1RM."""
         return 1.0 - self.fast - self.slow
 
     def recover(self, profile: ExerciseProfile, seconds: float, *, in_set: bool = False) -> None:
@@ -411,10 +412,12 @@ class FatigueState:
             self.slow *= math.exp(-seconds / (k * profile.tau_slow_s))
 
     def spend(self, profile: ExerciseProfile, cost: float) -> None:
+        """Lose ``cost`` of capacity, split between the fast and slow compartments."""
         self.fast += profile.fast_share * cost
         self.slow += (1.0 - profile.fast_share) * cost
 
     def copy(self) -> FatigueState:
+        """An independent copy (forward runs must not change the real state)."""
         return FatigueState(self.fast, self.slow)
 
 

@@ -175,6 +175,7 @@ class SimResult:
 
     @property
     def duration_s(self) -> float:
+        """Length of the simulated recording (s)."""
         return self.session_end_s
 
     @property

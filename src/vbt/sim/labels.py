@@ -106,6 +106,7 @@ class SetLabels:
     events: list[EventLabel] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready set labels."""
         return {
             "index": self.index,
             "exercise": self.exercise,
@@ -129,6 +130,7 @@ class SetLabels:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SetLabels:
+        """Rebuild from `to_dict` output."""
         reps = []
         for r in d["reps"]:
             r = dict(r)
@@ -166,6 +168,7 @@ class Labels:
         return [r for s in self.sets for r in s.reps]
 
     def to_dict(self) -> dict[str, Any]:
+        """The labels file content."""
         return {
             "format": LABELS_FORMAT,
             "format_version": LABELS_FORMAT_VERSION,
@@ -185,6 +188,7 @@ class Labels:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Labels:
+        """Rebuild from a labels file's content (raises ValueError if it is not one)."""
         if d.get("format") != LABELS_FORMAT:
             raise ValueError(f"not a simulator labels file (format {d.get('format')!r})")
         return cls(

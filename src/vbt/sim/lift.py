@@ -127,6 +127,7 @@ class Pose:
     yaw: float = 0.0
 
     def copy(self) -> Pose:
+        """An independent copy."""
         return Pose(self.x, self.y, self.z, self.roll, self.tilt, self.yaw)
 
 
@@ -236,14 +237,17 @@ class SetBlock:
 
     @property
     def n(self) -> int:
+        """Number of physics samples."""
         return int(self.pos_m.shape[0])
 
     @property
     def t_s(self) -> np.ndarray:
+        """Times of the physics samples (s, host/true axis)."""
         return self.t0_s + np.arange(self.n) * self.dt_s
 
     @property
     def t_end_s(self) -> float:
+        """Time of the last physics sample (s)."""
         return self.t0_s + (self.n - 1) * self.dt_s
 
     def shifted(self, dt_s: float) -> None:
@@ -471,6 +475,7 @@ class _Builder:
 
     @property
     def now(self) -> float:
+        """Block-relative time of the last sample appended (s)."""
         return (self.n - 1) * self.dt
 
     def _append(self, vz: np.ndarray, x: np.ndarray, y: np.ndarray, roll: np.ndarray, tilt: np.ndarray,
@@ -496,6 +501,7 @@ class _Builder:
         return np.full(m + 1, value)
 
     def still(self, duration_s: float, held: float) -> None:
+        """The bar does not move for ``duration_s`` (held in the hands when ``held`` is 1)."""
         m = int(round(duration_s * self.fs))
         if m <= 0:
             return
@@ -550,6 +556,7 @@ class _Builder:
         self.velocity(_impact_velocity(v_contact, duration_s, self.fs), held)
 
     def arrays(self) -> dict[str, np.ndarray]:
+        """All tracks, concatenated."""
         return {
             "vz": np.concatenate(self.vz), "x": np.concatenate(self.x), "y": np.concatenate(self.y),
             "roll": np.concatenate(self.roll), "tilt": np.concatenate(self.tilt), "yaw": np.concatenate(self.yaw),

@@ -114,6 +114,7 @@ class LinkSpec:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready parameters (the labels file stores them)."""
         d = asdict(self)
         d["gaps"] = [list(g) for g in self.gaps]
         d["stall_s"] = list(self.stall_s)
@@ -121,6 +122,7 @@ class LinkSpec:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LinkSpec:
+        """Rebuild from `to_dict` output."""
         d = dict(data)
         d["gaps"] = tuple(tuple(g) for g in d.get("gaps", ()))
         d["stall_s"] = tuple(d.get("stall_s", (0.03, 0.15)))

@@ -83,6 +83,7 @@ class SetPlan:
             raise ValueError(f"ending {self.ending!r} must be rerack, floor or drop")
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready plan."""
         return asdict(self)
 
 
@@ -135,6 +136,7 @@ class Scenario:
             raise ValueError(f"rate_hz {self.rate_hz} must be 5-1000 Hz")
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready plan (the athlete by id; the labels file has all its parameters)."""
         return {
             "athlete_id": self.athlete.athlete_id,
             "sets": [s.to_dict() for s in self.sets],

@@ -84,18 +84,21 @@ FAULT_LEVELS = ("none", "typical", "harsh")
 
 
 def rot_x(a: np.ndarray) -> np.ndarray:
+    """Rotation matrices ``(n, 3, 3)`` about x by angles ``a`` (rad)."""
     c, s = np.cos(a), np.sin(a)
     o, z = np.ones_like(a), np.zeros_like(a)
     return np.stack([np.stack([o, z, z], -1), np.stack([z, c, -s], -1), np.stack([z, s, c], -1)], -2)
 
 
 def rot_y(a: np.ndarray) -> np.ndarray:
+    """Rotation matrices ``(n, 3, 3)`` about y by angles ``a`` (rad)."""
     c, s = np.cos(a), np.sin(a)
     o, z = np.ones_like(a), np.zeros_like(a)
     return np.stack([np.stack([c, z, s], -1), np.stack([z, o, z], -1), np.stack([-s, z, c], -1)], -2)
 
 
 def rot_z(a: np.ndarray) -> np.ndarray:
+    """Rotation matrices ``(n, 3, 3)`` about z by angles ``a`` (rad)."""
     c, s = np.cos(a), np.sin(a)
     o, z = np.ones_like(a), np.zeros_like(a)
     return np.stack([np.stack([c, -s, z], -1), np.stack([s, c, z], -1), np.stack([z, z, o], -1)], -2)
@@ -210,10 +213,12 @@ class Mounting:
 
     @property
     def matrix(self) -> np.ndarray:
+        """``R_bs`` as a 3x3 array."""
         return np.asarray(self.R_bs, dtype=float)
 
     @property
     def radial_offset_m(self) -> float:
+        """Distance of the sensor from the bar axis (m)."""
         return float(math.hypot(self.lever_arm_m[0], self.lever_arm_m[2]))
 
     @classmethod
@@ -239,6 +244,7 @@ class Mounting:
         return cls(tuple(tuple(float(v) for v in row) for row in R), tuple(float(v) for v in lever), kind)
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready mounting."""
         return {"R_bs": [list(r) for r in self.R_bs], "lever_arm_m": list(self.lever_arm_m), "kind": self.kind}
 
 
@@ -289,6 +295,7 @@ class SensorSpec:
 
     @property
     def has_gyro(self) -> bool:
+        """The sensor streams a gyroscope."""
         return self.gyro_range_dps is not None
 
     @classmethod
@@ -369,12 +376,14 @@ class SensorSpec:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready parameters (the labels file stores them)."""
         d = asdict(self)
         d["mounting"] = self.mounting.to_dict()
         return d
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SensorSpec:
+        """Rebuild from `to_dict` output."""
         d = dict(data)
         m = d.pop("mounting")
         mounting = Mounting(tuple(tuple(r) for r in m["R_bs"]), tuple(m["lever_arm_m"]), m["kind"])  # type: ignore[arg-type]
@@ -440,6 +449,7 @@ def static_reading(angles_rad: np.ndarray, mounting: Mounting, g_local_mps2: flo
 
 
 def lowpass_sos(cutoff_hz: float, fs: float) -> np.ndarray:
+    """2nd-order Butterworth low-pass (SOS) at ``cutoff_hz`` (capped at 0.45 fs): the chip's DLPF."""
     from scipy.signal import butter
 
     return butter(2, min(cutoff_hz, 0.45 * fs), fs=fs, output="sos")
