@@ -641,7 +641,8 @@ def build_set(
         events.append(EventLabel(EV_PLATE_CHANGE, t_a, b.now, {"plates": n_plates}))
         b.still(max(plate_change_before_s - (b.now - t_a), 1.0), 0.0)
 
-    set_start = b.now
+    b.still(rng.uniform(1.0, 3.0), 0.0)  # the lifter gets under / grips the bar
+    set_start = b.now  # the first movement of the set
     reps_out: list[RepLabel] = []
     rep_times: list[_RepTimes] = []
     ref = b.pose.copy()
@@ -651,7 +652,6 @@ def build_set(
         return (geo.roll_gain, geo.tilt_gain, geo.yaw_gain, geo.roll_vel_gain)
 
     # ---------------------------------------------------------------- set-up before the first rep
-    b.still(rng.uniform(1.0, 3.0), 0.0)
     if ex == "squat" or ex == "ohp":
         t_a = b.now
         b.move(rng.uniform(0.6, 1.2), dz=geo.start_z - b.pose.z, dx=-rng.uniform(0.0, 0.03),
