@@ -204,3 +204,20 @@ def test_velocity_profiles_change_with_load_as_published():
         assert heavy[:, 0].mean() > light[:, 0].mean() + 0.15
         assert 1.4 < light[:, 0].mean() < 2.0 and 1.7 < heavy[:, 0].mean() < 2.6
         assert heavy[:, 2].mean() < light[:, 2].mean()
+
+
+def test_sticking_region_label_means_a_visible_dip(clean_bench):
+    tr = clean_bench.truth
+    flagged = 0
+    for rep in clean_bench.labels.reps:
+        m = (tr.t_s >= rep.concentric_start_s) & (tr.t_s <= rep.concentric_end_s)
+        v = tr.bar_velocity_mps[m, 2]
+        ip = int(np.argmax(v))
+        if rep.sticking_region:
+            flagged += 1
+            # there is another local maximum, separated from the peak by a dip
+            other = np.concatenate([v[:max(ip - 50, 1)], v[ip + 50:]])
+            assert other.size and other.max() > 0.3 * v[ip]
+        assert rep.pause_before_s >= 0.0
+    slow = [r for r in clean_bench.labels.reps if r.rir <= 1]
+    assert flagged >= 1 and any(r.sticking_region for r in slow)

@@ -44,7 +44,9 @@ reps                      completed reps: ``index``, ``concentric_start_s``,
                           ``time_to_peak_s``, ``rir`` (true reps in reserve after the rep),
                           ``eccentric_start_s``/``eccentric_end_s`` (the lowering before
                           this concentric; null for rep 1 of a concentric-first lift), ``touch_and_go``,
-                          ``pause_before_s``, ``sticking_region``, ``relative_load``,
+                          ``pause_before_s`` (still time right before the concentric),
+                          ``sticking_region`` (the velocity curve has first peak -> dip of
+                          >= 10 % -> second peak), ``relative_load`` (load / capacity left),
                           ``sensor_mean_velocity_mps``/``sensor_rom_m`` (the same at the
                           sensor point: what a perfect algorithm on this sensor would get)
 failed_attempts           ``start_s`` (upward start), ``end_s`` (bar at rest again),

@@ -956,7 +956,7 @@ def _rep_label_stub(rep: RepPlan, times: _RepTimes, fs: float, sticky: bool) -> 
         mean_propulsive_velocity_mps=rep.mcv_mps, peak_velocity_mps=0.0, rom_m=rep.rom_m, time_to_peak_s=0.0,
         rir=rep.rir, eccentric_start_s=None if ecc is None else ecc[0] / fs,
         eccentric_end_s=None if ecc is None else ecc[1] / fs, touch_and_go=rep.touch_and_go,
-        pause_before_s=rep.turnaround_pause_s if ecc is not None and ecc[1] < c0 else rep.rest_pause_s,
+        pause_before_s=rep.turnaround_pause_s if ecc is not None and ecc[1] <= c0 else rep.rest_pause_s,
         sticking_region=sticky,
         relative_load=rep.relative_load,
     )
@@ -983,6 +983,19 @@ def _band_noise(rng: np.random.Generator, n: int, fs: float, f_lo: float, f_hi: 
     x = irfft(spec, nf)[:n]
     rms = float(np.sqrt(np.mean(x**2)))
     return x / rms if rms > 0 else x
+
+
+def _has_sticking_region(v: np.ndarray) -> bool:
+    """First peak -> minimum -> second peak, the minimum at least 10 % below the lower peak."""
+    from scipy.signal import find_peaks
+
+    peaks, _ = find_peaks(v, prominence=0.02 * float(np.max(v)))
+    if len(peaks) < 2:
+        return False
+    for a, b in zip(peaks[:-1], peaks[1:], strict=True):
+        if float(np.min(v[a:b + 1])) < 0.9 * min(float(v[a]), float(v[b])):
+            return True
+    return False
 
 
 def _finish(arr: dict[str, np.ndarray], b: _Builder, rng: np.random.Generator, fs: float,
@@ -1056,6 +1069,7 @@ def _finish(arr: dict[str, np.ndarray], b: _Builder, rng: np.random.Generator, f
         ip = int(np.argmax(v))
         lab.peak_velocity_mps = float(v[ip])
         lab.time_to_peak_s = ip * dt
+        lab.sticking_region = _has_sticking_region(vz_base[c0:c1 + 1])
     end_pose = Pose(float(pos[-1, 0]), float(pos[-1, 1]), float(pos[-1, 2]), float(angles[-1, 0]),
                     float(angles[-1, 1]), float(angles[-1, 2]))
     return SetBlock(
