@@ -237,3 +237,19 @@ def test_pava_makes_a_table_monotone():
     out = _pava(np.array([0.2, 0.35, 0.3, 0.4]), np.array([1.0, 1.0, 3.0, 1.0]))
     assert np.all(np.diff(out) >= 0)
     assert out[1] == pytest.approx(out[2]) == pytest.approx((0.35 + 0.9) / 4)
+
+
+def test_relation_says_near_failure_when_velocity_is_below_its_range():
+    # Regression: reps slower than the relation's whole 0-6 RIR range must not look "far from failure".
+    from vbt.fatigue.estimator import RirVelocityProfile
+
+    rel = RirVelocityProfile(velocities_mps=(0.13, 0.22, 0.29, 0.32, 0.36, 0.37, 0.39), offset_sd_mps=0.02,
+                             n_points=20)
+    y = np.array([0.21, 0.19])
+    rir = np.array([[2, 1], [3, 2], [9, 8], [20, 19]])
+    ll = rel.log_likelihood(y, np.full(2, 0.02), rir, v_high_mps=0.21)
+    assert int(np.argmax(ll)) == 0
+    assert ll[0] - ll[2] > 5 and ll[0] - ll[3] > 5
+    # ... while reps faster than the range are best explained by "far from failure"
+    fast = rel.log_likelihood(np.array([0.62, 0.60]), np.full(2, 0.02), rir, v_high_mps=0.65)
+    assert fast[3] > fast[0] and fast[2] > fast[0]

@@ -111,19 +111,28 @@ class RirVelocityProfile:
         """log p(recent velocities | their RIRs) for each row of ``rir`` (shape (J, m)).
 
         Reps whose candidate RIR is within ``r_max`` are Gaussian around the relation with a common
-        day offset (covariance ``diag(sigma^2) + offset_sd^2``); reps further out are uniform
-        between the relation's value at ``r_max`` and ``v_high_mps`` (the set's best velocity).
+        day offset (covariance ``diag(sigma^2) + offset_sd^2``). A rep further out is only known
+        to be faster than at ``r_max``: its velocity is the relation's value at ``r_max`` plus an
+        unknown amount, uniform up to ``v_high_mps`` (the set's best velocity), blurred by the
+        same errors -- so a velocity *below* the relation's range makes "far from failure" unlikely.
         """
+        from scipy.special import log_ndtr, ndtr
+
         y = np.asarray(velocity_mps, dtype=float)
         s2 = np.asarray(sigma_mps, dtype=float) ** 2
         tau2 = self.offset_sd_mps**2
+        v_far = float(self.velocity_at(self.r_max))
+        width = max(v_high_mps - v_far, 0.05)
+        sd_far = np.sqrt(s2 + tau2)
+        z_hi = (y - v_far) / sd_far
+        z_lo = (y - v_far - width) / sd_far
+        # log((Phi(z_hi) - Phi(z_lo)) / width), computed stably when both are tiny
+        far_ll = log_ndtr(z_hi) + np.log1p(-np.minimum(ndtr(z_lo) / np.maximum(ndtr(z_hi), 1e-300), 1 - 1e-12))
+        far_ll = far_ll - math.log(width)
         out = np.zeros(rir.shape[0])
-        far_floor = float(self.velocity_at(self.r_max)) - 2.0 * math.sqrt(tau2 + float(s2.max()))
-        far_density = 1.0 / max(v_high_mps + 2.0 * math.sqrt(float(s2.max())) - far_floor, 0.05)
         for j in range(rir.shape[0]):
             near = rir[j] <= self.r_max
-            n_far = int((~near).sum())
-            ll = n_far * math.log(far_density)
+            ll = float(far_ll[~near].sum())
             if near.any():
                 e = y[near] - self.velocity_at(rir[j][near])
                 w = 1.0 / s2[near]
