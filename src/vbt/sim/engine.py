@@ -163,10 +163,19 @@ class SimResult:
     link_spec: LinkSpec
     stream_config: StreamConfig
     outcomes: list[SetOutcome]
-    blocks: list[SetBlock] = field(repr=False)
     session_end_s: float = 0.0
+    _blocks: list[SetBlock] | None = field(default=None, repr=False)
     _samples: _SensorStream | None = field(default=None, repr=False)
     _batches: list[ImuBatch] | None = field(default=None, repr=False)
+
+    @property
+    def blocks(self) -> list[SetBlock]:
+        """Dense 1 kHz kinematics of each set (rebuilt from scenario and seed when dropped)."""
+        if self._blocks is None:
+            blocks = _build_session(self.scenario, self.seed)[0]
+            _label_sensor_point(blocks, self.sensor_spec)
+            self._blocks = blocks
+        return self._blocks
 
     @property
     def sensor(self) -> str:
@@ -291,12 +300,15 @@ class SimResult:
 # --------------------------------------------------------------------------- simulate
 
 
-def simulate(scenario: Scenario, seed: int = 0) -> SimResult:
+def simulate(scenario: Scenario, seed: int = 0, *, keep_kinematics: bool = False) -> SimResult:
     """Simulate a session: deterministic for a given scenario and seed.
 
     Args:
         scenario: What to simulate (`vbt.sim.scenario.Scenario`).
         seed: Any integer; every random choice the scenario leaves open is drawn from it.
+        keep_kinematics: Keep the dense 1 kHz set kinematics in memory (~6 MB per minute of
+            set). By default they are dropped and rebuilt exactly on demand (`SimResult.truth`,
+            `SimResult.sensor_samples` at another rate), so corpora of hundreds of sets stay small.
 
     Returns:
         A `SimResult` with labels, header, packets or batches, link events and truth access.
@@ -310,56 +322,7 @@ def simulate(scenario: Scenario, seed: int = 0) -> SimResult:
             "simulate each exercise separately"
         )
     ath = sc.athlete
-    day = DayState.random(_stream(seed, "day"))
-    r_plan = _stream(seed, "reps")
-    r_kin = _stream(seed, "kinematics")
-    blocks: list[SetBlock] = []
-    outcomes: list[SetOutcome] = []
-    set_labels: list[SetLabels] = []
-    prev_block: SetBlock | None = None
-    for i, sp in enumerate(sc.sets):
-        prof = ath.profiles[sp.exercise]
-        rest_s = sp.rest_before_s if sp.rest_before_s is not None else (0.0 if prev_block is None else 180.0)
-        if prev_block is not None:
-            day.rest(ath, rest_s)
-        load = sp.load_kg if sp.load_kg is not None else round_load(float(sp.load_pct) / 100.0 * prof.one_rm_kg)  # type: ignore[arg-type]
-        failed = sp.failed_attempt if sp.failed_attempt is not None else bool(r_plan.random() < 0.5)
-        outcome = plan_set(
-            ath, day, sp.exercise, load, r_plan, target_reps=sp.reps, to_failure=sp.to_failure,
-            stop_rir=sp.stop_rir, failed_attempt=failed if sp.to_failure else False, paused=sp.paused,
-            touch_and_go=sp.touch_and_go,
-        )
-        plate_change = None
-        if prev_block is not None and rest_s >= 60.0 and r_kin.random() < sc.plate_change_prob:
-            plate_change = float(r_kin.uniform(15.0, rest_s - 30.0))
-        block = build_set(
-            outcome, ath, r_kin,
-            start_pose=None if prev_block is None else prev_block.end_pose,
-            start_location=None if prev_block is None else prev_block.rest_location,
-            ending=sp.ending, plate_change_before_s=plate_change,
-        )
-        if prev_block is None:
-            t0 = sc.lead_in_s + rest_s
-        else:
-            t0 = prev_block.set_end_s + rest_s - block.set_start_s
-            t0 = max(t0, prev_block.t_end_s + block.dt_s)
-        block.t0_s = t0
-        block.set_start_s += t0
-        block.set_end_s += t0
-        block.shifted(t0)
-        blocks.append(block)
-        outcomes.append(outcome)
-        set_labels.append(SetLabels(
-            index=i + 1, exercise=sp.exercise, athlete_id=ath.athlete_id, load_kg=float(load),
-            load_pct_1rm=outcome.load_pct_1rm, load_pct_day=100.0 * outcome.load_fraction_day,
-            to_failure=outcome.stop_reason == "failure", stop_rule=outcome.stop_reason, stop_rir=sp.stop_rir,
-            target_reps=sp.reps, reps_possible=outcome.reps_possible, mvt_day_mps=outcome.mvt_day_mps,
-            start_s=block.set_start_s, end_s=block.set_end_s, end_location=block.rest_location,
-            reps=block.reps, failed_attempts=[block.failed] if block.failed is not None else [],
-            events=block.events,
-        ))
-        prev_block = block
-    session_end = blocks[-1].t_end_s + sc.tail_s
+    blocks, outcomes, set_labels, session_end = _build_session(sc, seed)
 
     # ---------------------------------------------------------------- sensor and stream configuration
     proto_name = resolve_sensor(sc.sensor)
@@ -409,6 +372,9 @@ def simulate(scenario: Scenario, seed: int = 0) -> SimResult:
     has_gyro = config.gyro_range_dps is not None and spec.has_gyro
 
     stream = _render(blocks, spec, sc.rate_hz, session_end, seed, errors=True, gyro=has_gyro)
+    for arr in (stream.t_true_s, stream.sensor_time_s, stream.accel_mps2, stream.gyro_rads):
+        if arr is not None:
+            arr.flags.writeable = False  # batches are views into these
 
     # ---------------------------------------------------------------- link
     r_link = _stream(seed, "link")
@@ -450,10 +416,11 @@ def simulate(scenario: Scenario, seed: int = 0) -> SimResult:
         batches = []
         for i in np.nonzero(ok)[0]:
             s, e = groups[i]
+            # Views into the session's sample arrays (read-only): no copy per notification.
             batches.append(ImuBatch(
-                host_time_s=float(arrival[i]), accel_mps2=stream.accel_mps2[s:e].copy(),
-                gyro_rads=None if stream.gyro_rads is None else stream.gyro_rads[s:e].copy(),
-                sensor_time_s=stream.sensor_time_s[s:e].copy(), rate_hz=sc.rate_hz,
+                host_time_s=float(arrival[i]), accel_mps2=stream.accel_mps2[s:e],
+                gyro_rads=None if stream.gyro_rads is None else stream.gyro_rads[s:e],
+                sensor_time_s=stream.sensor_time_s[s:e], rate_hz=sc.rate_hz,
             ))
 
     # ---------------------------------------------------------------- events, header, labels
@@ -511,9 +478,66 @@ def simulate(scenario: Scenario, seed: int = 0) -> SimResult:
     )
     return SimResult(
         scenario=sc, seed=seed, labels=labels, header=header, packets=packets, link_events=events,
-        sensor_spec=spec, link_spec=link, stream_config=config, outcomes=outcomes, blocks=blocks,
-        session_end_s=session_end, _samples=stream, _batches=batches,
+        sensor_spec=spec, link_spec=link, stream_config=config, outcomes=outcomes,
+        session_end_s=session_end, _blocks=blocks if keep_kinematics else None, _samples=stream, _batches=batches,
     )
+
+
+def _build_session(sc: Scenario, seed: int) -> tuple[list[SetBlock], list[SetOutcome], list[SetLabels], float]:
+    """Stages 1-3 (day, reps, kinematics): deterministic from the scenario and seed, so the dense
+    blocks can be dropped after a simulation and rebuilt exactly when truth is asked for."""
+    ath = sc.athlete
+    day = DayState.random(_stream(seed, "day"))
+    r_plan = _stream(seed, "reps")
+    r_kin = _stream(seed, "kinematics")
+    blocks: list[SetBlock] = []
+    outcomes: list[SetOutcome] = []
+    set_labels: list[SetLabels] = []
+    prev_block: SetBlock | None = None
+    for i, sp in enumerate(sc.sets):
+        prof = ath.profiles[sp.exercise]
+        rest_s = sp.rest_before_s if sp.rest_before_s is not None else (0.0 if prev_block is None else 180.0)
+        if prev_block is not None:
+            day.rest(ath, rest_s)
+        load = sp.load_kg if sp.load_kg is not None else round_load(float(sp.load_pct) / 100.0 * prof.one_rm_kg)  # type: ignore[arg-type]
+        failed = sp.failed_attempt if sp.failed_attempt is not None else bool(r_plan.random() < 0.5)
+        outcome = plan_set(
+            ath, day, sp.exercise, load, r_plan, target_reps=sp.reps, to_failure=sp.to_failure,
+            stop_rir=sp.stop_rir, failed_attempt=failed if sp.to_failure else False, paused=sp.paused,
+            touch_and_go=sp.touch_and_go,
+        )
+        plate_change = None
+        if prev_block is not None and rest_s >= 60.0 and r_kin.random() < sc.plate_change_prob:
+            plate_change = float(r_kin.uniform(15.0, rest_s - 30.0))
+        block = build_set(
+            outcome, ath, r_kin,
+            start_pose=None if prev_block is None else prev_block.end_pose,
+            start_location=None if prev_block is None else prev_block.rest_location,
+            ending=sp.ending, plate_change_before_s=plate_change,
+        )
+        if prev_block is None:
+            t0 = sc.lead_in_s + rest_s
+        else:
+            t0 = prev_block.set_end_s + rest_s - block.set_start_s
+            t0 = max(t0, prev_block.t_end_s + block.dt_s)
+        block.t0_s = t0
+        block.set_start_s += t0
+        block.set_end_s += t0
+        block.shifted(t0)
+        blocks.append(block)
+        outcomes.append(outcome)
+        set_labels.append(SetLabels(
+            index=i + 1, exercise=sp.exercise, athlete_id=ath.athlete_id, load_kg=float(load),
+            load_pct_1rm=outcome.load_pct_1rm, load_pct_day=100.0 * outcome.load_fraction_day,
+            to_failure=outcome.stop_reason == "failure", stop_rule=outcome.stop_reason, stop_rir=sp.stop_rir,
+            target_reps=sp.reps, reps_possible=outcome.reps_possible, mvt_day_mps=outcome.mvt_day_mps,
+            start_s=block.set_start_s, end_s=block.set_end_s, end_location=block.rest_location,
+            reps=block.reps, failed_attempts=[block.failed] if block.failed is not None else [],
+            events=block.events,
+        ))
+        prev_block = block
+    session_end = blocks[-1].t_end_s + sc.tail_s
+    return blocks, outcomes, set_labels, session_end
 
 
 def _label_sensor_point(blocks: list[SetBlock], spec: SensorSpec) -> None:
