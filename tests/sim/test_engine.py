@@ -223,3 +223,14 @@ def test_labels_map_onto_a_samples_recordings_drifting_clock(tmp_path):
     assert abs(t_file[k] - t_true[k]) > 1.0  # 1 % of ~5 min: the raw axes disagree by seconds
     assert labels.file_time(t_true[k]) == pytest.approx(t_file[k], abs=1e-6)
     assert np.allclose(labels.file_time(t_true[:100]), t_file[:100], atol=1e-6)
+
+
+def test_dropped_kinematics_rebuild_exactly():
+    sc = Scenario(Athlete.random(8), [SetPlan("ohp", load_pct=75, reps=3)], rate_hz=50)
+    lean, full = simulate(sc, seed=3), simulate(sc, seed=3, keep_kinematics=True)
+    assert lean._blocks is None and full._blocks is not None
+    assert np.array_equal(lean.truth.bar_position_m, full.truth.bar_position_m)
+    a, b = lean.sensor_samples(rate_hz=100), full.sensor_samples(rate_hz=100)
+    assert np.array_equal(a[1], b[1])
+    with pytest.raises(ValueError):
+        lean.batches[0].accel_mps2[0, 0] = 1.0  # batches are read-only views
