@@ -89,6 +89,17 @@ Strength (1RM / body mass)     squat M 1.0-2.4, F 0.8-2.0; bench M    gym streng
 Height                         M N(1.78, 0.07), F N(1.65, 0.065) m    adult anthropometry [D]; scales ROM
 Loads                          rounded to 2.5 kg (plates)             so the true %1RM differs slightly from
                                                                       the requested one [D]
+Concentric ROM                 height x squat 0.26-0.34, bench        body-segment proportions (Drillis &
+                               0.18-0.25, DL 0.28-0.34, OHP 0.27-     Contini) [M]; rep-to-rep CV 2 %, 3 %
+                               0.33, row 0.17-0.24                    shallower near failure [D]
+Eccentric duration             squat 1.0-2.0 s, bench 0.8-1.6, DL     self-selected tempos [D]; +15 % near
+                               0.6-1.3, OHP 0.7-1.4, row 0.5-1.1      failure [D]
+Touch-and-go habit             squat 60 %, bench 45 %, DL 40 %, OHP   share of lifters [D]; otherwise a
+                               30 %, row 50 % of athletes             0.05-0.45 s turnaround pause
+Pause between reps             0.4-1.6 s (lockout) / 0.5-2 s          lengthens by 0.5-3.5 s near failure
+                               (floor, shoulders, hang)               (breathing, bracing) [D]
+Re-grips                       DL 25 %, row 10 %, bench 5 % of rest   hands reset between reps, more often
+                               pauses (x 0.3-1.5 per athlete)         near failure [D]
 =============================  =====================================  =========================================
 """
 
