@@ -221,3 +221,24 @@ def test_sticking_region_label_means_a_visible_dip(clean_bench):
         assert rep.pause_before_s >= 0.0
     slow = [r for r in clean_bench.labels.reps if r.rir <= 1]
     assert flagged >= 1 and any(r.sticking_region for r in slow)
+
+
+def test_dropped_bar_is_in_free_fall_and_every_event_kind_occurs():
+    from vbt.sim import EVENT_KINDS
+
+    r = simulate(Scenario(Athlete.random(14), [SetPlan("deadlift", load_pct=70, reps=4, ending="drop")],
+                          rate_hz=200, faults="none"), seed=2)
+    (drop,) = [e for e in r.labels.sets[0].events if e.kind == "drop"]
+    tr = r.truth
+    # the first 60 % of the drop is free fall: the ideal accelerometer reads ~0 g (plus rotation)
+    m = (tr.t_s > drop.start_s + 0.02) & (tr.t_s < drop.start_s + 0.6 * (drop.end_s - drop.start_s) * 0.5)
+    assert m.sum() > 20
+    assert np.all(np.abs(tr.specific_force_world_mps2[m, 2]) < 1.0)
+    # and over a few varied scenarios every event kind shows up
+    seen = {"drop"}
+    for i, ex in enumerate(("squat", "bench", "deadlift", "row", "ohp", "squat")):
+        plans = [SetPlan(ex, load_pct=80, to_failure=True, failed_attempt=True),
+                 SetPlan(ex, load_pct=80, reps=3, rest_before_s=90)]
+        res = simulate(Scenario(Athlete.random(40 + i), plans, rate_hz=25, plate_change_prob=1.0), seed=i)
+        seen |= {e.kind for s in res.labels.sets for e in s.events}
+    assert seen == set(EVENT_KINDS)
