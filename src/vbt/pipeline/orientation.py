@@ -159,6 +159,35 @@ def smoothed_up(
     return rotate_inverse(cum, blend)
 
 
+def vertical_accel(
+    accel_mps2: np.ndarray,
+    up: np.ndarray | None,
+    up0: np.ndarray,
+    g_mps2: float,
+    bias_mps2: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Vertical acceleration with the accelerometer bias vector removed.
+
+    Args:
+        accel_mps2: ``(n, 3)`` specific force, sensor frame.
+        up: ``(n, 3)`` up vectors (gyro), or None for the norm method.
+        up0: Up vector at the opening still period (sign of the norm method).
+        g_mps2: Gravity reading to subtract.
+        bias_mps2: Accelerometer bias vector estimate (`vbt.pipeline.calibration`).
+
+    Returns:
+        ``(a, x)``: vertical acceleration (m/s^2) and the unit vector each sample's estimate
+        projects a bias onto (the up vector, or the specific-force direction).
+    """
+    if up is not None:
+        a = np.einsum("ij,ij->i", accel_mps2, up) - up @ bias_mps2 - g_mps2
+        return a, up
+    norm = np.linalg.norm(accel_mps2, axis=1)
+    x = accel_mps2 / np.maximum(norm, 1e-9)[:, None]
+    sign = np.where(accel_mps2 @ up0 >= 0.0, 1.0, -1.0)
+    return sign * (norm - x @ bias_mps2) - g_mps2, x
+
+
 def vertical_accel_gyro(accel_mps2: np.ndarray, up: np.ndarray, g_ref: np.ndarray) -> np.ndarray:
     """``f . u - g_ref`` per sample."""
     return np.einsum("ij,ij->i", accel_mps2, up) - g_ref
@@ -180,6 +209,7 @@ __all__ = [
     "rotation_quats",
     "smoothed_up",
     "unit",
+    "vertical_accel",
     "vertical_accel_gyro",
     "vertical_accel_norm",
 ]

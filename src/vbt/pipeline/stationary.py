@@ -93,16 +93,20 @@ class StillnessDetector:
         self._mins_g: deque[float] = deque(maxlen=_NOISE_BLOCKS)
         self.accel_threshold = settings.still_accel_sd_mps2
         self.gyro_threshold = settings.still_gyro_sd_rads
+        #: Current noise-floor estimates (window SD of |f| and of the gyro at rest).
+        self.accel_noise = settings.still_accel_sd_mps2 / settings.still_noise_factor
+        self.gyro_noise = settings.still_gyro_sd_rads / settings.still_noise_factor
 
     def update(
         self, accel_mps2: np.ndarray, gyro_rads: np.ndarray | None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Window statistics and thresholds for each new sample.
+    ) -> tuple[np.ndarray, ...]:
+        """Window statistics, thresholds and noise floors for each new sample.
 
         Returns:
-            ``(mean_norm, sd_norm, sd_gyro, thr_accel, thr_gyro)`` per sample: trailing-window
-            mean and SD of ``|f|`` (m/s^2), the largest per-axis gyro SD (rad/s; zeros
-            without a gyro), and the thresholds in force at that sample.
+            ``(mean_norm, sd_norm, sd_gyro, thr_accel, thr_gyro, noise_accel, noise_gyro)`` per
+            sample: trailing-window mean and SD of ``|f|`` (m/s^2), the largest per-axis gyro
+            SD (rad/s; zeros without a gyro), the thresholds and the noise floors in force at
+            that sample.
         """
         norm = np.linalg.norm(accel_mps2, axis=1)[:, None]
         mean_n, sd_n = self._norm.update(norm)
@@ -112,20 +116,24 @@ class StillnessDetector:
             sd_g = sd_g3.max(axis=1)
         else:
             sd_g = np.zeros(len(norm))
-        thr_a, thr_g = self._thresholds(sd_n, sd_g)
-        return mean_n, sd_n, sd_g, thr_a, thr_g
+        thr_a, thr_g, noise_a, noise_g = self._thresholds(sd_n, sd_g)
+        return mean_n, sd_n, sd_g, thr_a, thr_g, noise_a, noise_g
 
-    def _thresholds(self, sd_n: np.ndarray, sd_g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Thresholds per sample; the noise floor is updated at block boundaries only."""
+    def _thresholds(self, sd_n: np.ndarray, sd_g: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Thresholds and noise floors per sample; updated at block boundaries only."""
         n = len(sd_n)
         thr_a = np.empty(n)
         thr_g = np.empty(n)
+        noise_a = np.empty(n)
+        noise_g = np.empty(n)
         s = self.settings
         i = 0
         while i < n:
             take = min(n - i, self._block_len - self._block_fill)
             thr_a[i : i + take] = self.accel_threshold
             thr_g[i : i + take] = self.gyro_threshold
+            noise_a[i : i + take] = self.accel_noise
+            noise_g[i : i + take] = self.gyro_noise
             seg_a = sd_n[i : i + take]
             seg_g = sd_g[i : i + take]
             if np.isfinite(seg_a).any():
@@ -144,15 +152,17 @@ class StillnessDetector:
                 self._block_min_g = np.inf
                 if self._mins_a:
                     noise = float(np.percentile(np.asarray(self._mins_a), _NOISE_QUANTILE))
+                    self.accel_noise = noise
                     self.accel_threshold = min(
                         max(s.still_accel_sd_mps2, s.still_noise_factor * noise), 3.0 * s.still_accel_sd_mps2
                     )
                 if self._mins_g:
-                    noise_g = float(np.percentile(np.asarray(self._mins_g), _NOISE_QUANTILE))
+                    floor_g = float(np.percentile(np.asarray(self._mins_g), _NOISE_QUANTILE))
+                    self.gyro_noise = floor_g
                     self.gyro_threshold = min(
-                        max(s.still_gyro_sd_rads, s.still_noise_factor * noise_g), 3.0 * s.still_gyro_sd_rads
+                        max(s.still_gyro_sd_rads, s.still_noise_factor * floor_g), 3.0 * s.still_gyro_sd_rads
                     )
-        return thr_a, thr_g
+        return thr_a, thr_g, noise_a, noise_g
 
 
 __all__ = ["StillnessDetector", "window_count"]

@@ -33,6 +33,7 @@ from scipy import signal
 
 from firmware_protocols import ImuBatch
 from vbt.pipeline import orientation as ori
+from vbt.pipeline.calibration import AccelCalibration
 from vbt.pipeline.events import (
     PipelineEvent,
     PipelineWarning,
@@ -61,12 +62,16 @@ _ENTRY_TRUST = 0.2
 _REST_TRUST = 0.5
 #: Still periods shorter than this use the running gravity estimate (s).
 _LONG_STILL_S = 1.0
-#: Segments at least this long teach the gravity estimate from their drift (s), by at most
-#: this much per segment (m/s^2).
+#: Segments between these durations (s) teach the accelerometer calibration.
 _DRIFT_LEARN_S = 0.5
-_DRIFT_LEARN_MAX = 0.2
+_DRIFT_LEARN_MAX_S = 20.0
 #: Growth of the velocity-check allowance with time since the last anchor (m/s per s).
 _DRIFT_ALLOWANCE = 0.03
+#: A still block is a rest (no one holding the bar) when its window SDs are within this
+#: factor of the sensor's noise floor.
+_REST_NOISE_FACTOR = 2.0
+#: ...and when its gravity direction stays within this angle (deg).
+_REST_MAX_TURN_DEG = 0.3
 #: A rest this long measures the gyro bias (s).
 _BIAS_REST_S = 2.0
 #: Warn when no still period has been seen for this long since the start or a break.
@@ -86,7 +91,7 @@ class _Anchor:
 class _Buffer:
     """Samples the state machine may still need, with a global index base."""
 
-    COLS = ("t", "dt", "arrival", "filled", "clipped", "mean_n", "sd_n", "sd_g", "thr_a", "thr_g", "vc", "pc", "ac", "lv")
+    COLS = ("t", "dt", "arrival", "filled", "clipped", "mean_n", "sd_n", "sd_g", "thr_a", "thr_g", "vc", "pc", "ac", "lv", "noise_a", "noise_g")
 
     def __init__(self) -> None:
         self.base = 0
@@ -109,6 +114,7 @@ class _Buffer:
         cols = dict(
             t=chunk.t_s, dt=chunk.dt_s, arrival=chunk.arrival_s, filled=chunk.filled, clipped=chunk.clipped,
             mean_n=stats[0], sd_n=stats[1], sd_g=stats[2], thr_a=stats[3], thr_g=stats[4],
+            noise_a=stats[5], noise_g=stats[6],
             vc=np.zeros(n), pc=np.zeros(n), ac=np.zeros(n), lv=np.zeros(n),
         )
         for c, val in cols.items():
@@ -168,6 +174,8 @@ class StreamingPipeline:
         self._gyro_bias = np.zeros(3)
         self._bias_known = False
         self._g_est: float | None = None
+        self._rest_blocks = 0
+        self._calib: AccelCalibration | None = None
         self._wait_since_s: float | None = None
         self._p = 0.0  # final position at the current anchor
         self._orient: ori.ForwardUp | None = None
@@ -288,6 +296,10 @@ class StreamingPipeline:
         if self._state == _MOVING:
             self._close_segment(self._buf.end - 1, None, at, out, anchored=False)
         out.extend(self.finder.on_break(at))
+        # The sensor may have turned during the gap: orientation and gravity reading restart
+        # from the next still period (the gyro bias is the sensor's and stays).
+        self._orient = None
+        self._g_est = None
         self._state = _WAIT
         self._wait_since_s = None
         self._anchor = None
@@ -381,9 +393,12 @@ class StreamingPipeline:
                 # swaying bar, so gravity only nudges it (acceleration rejection as in Fusion).
                 self._correct_orientation(k, u_meas, _ENTRY_TRUST)
         self._still_up, self._still_g_ref = self._gravity(start_g, k + 1)
+        self._rest_blocks = 0
         self._leak_zi = np.zeros(1)
         if self._g_est is None:
             self._g_est = self._still_g_ref
+        if self._calib is None:
+            self._calib = AccelCalibration(self._still_g_ref)
         if not self._bias_known and b.gyro is not None:
             # First still period of the stream: the best guess until a long rest measures it.
             self._gyro_bias = np.median(b.gyro[b.sl(max(start_g, b.base), k + 1)], axis=0)
@@ -421,13 +436,18 @@ class StreamingPipeline:
             self._next = g1
             if (g1 - self._still_start) % blk == 0:
                 lo = max(self._still_start, g1 - blk, b.base)
-                if b.gyro is not None and self._orient is not None:
-                    acc = b.acc[b.sl(lo, g1)]
-                    if self._g_est is None or abs(float(np.median(np.linalg.norm(acc, axis=1))) - self._g_est) < 0.05:
-                        self._correct_orientation(g1 - 1, ori.unit(np.median(acc, axis=0)), _REST_TRUST)
                 self._still_up, self._still_g_ref = self._gravity(lo, g1)
-                self._g_est = self._still_g_ref
-                self._update_gyro_bias(g1)
+                if self._is_rest(lo, g1):
+                    # Nobody is holding the bar (no tremor): gravity and gyro bias can be read.
+                    if b.gyro is not None and self._orient is not None:
+                        acc = b.acc[b.sl(lo, g1)]
+                        self._correct_orientation(g1 - 1, ori.unit(np.median(acc, axis=0)), _REST_TRUST)
+                        self._still_up, self._still_g_ref = self._gravity(lo, g1)
+                    self._g_est = self._still_g_ref
+                    self._rest_blocks += 1
+                    self._update_gyro_bias(g1)
+                else:
+                    self._rest_blocks = 0
             return
         k = g0 + int(hit[0])
         # Motion began where the leaky velocity last left zero.
@@ -444,25 +464,54 @@ class StreamingPipeline:
         self._start_segment(s)
         self._next = s + 1
 
+    def _is_rest(self, g0: int, g1: int) -> bool:
+        """A block of a still period with no tremor: variability at the sensor's noise floor.
+
+        A held bar trembles and sways (the accelerometer and gyro SDs rise well above their
+        floors); a bar in the rack or on the floor does not.
+        """
+        b = self._buf
+        sl = b.sl(max(g0, b.base), g1)
+        sd_a = float(np.nanmedian(b.sd_n[sl]))
+        ok = sd_a < _REST_NOISE_FACTOR * float(b.noise_a[sl][-1]) + 0.005
+        if b.gyro is not None:
+            ok = ok and float(np.nanmedian(b.sd_g[sl])) < _REST_NOISE_FACTOR * float(b.noise_g[sl][-1]) + 0.002
+        acc = b.acc[sl]
+        if ok and len(acc) >= 2 * self._w:
+            # Slow postural sway (< 1 Hz, about a degree) hides from short-window SDs but turns
+            # the gravity direction: window means must all point the same way.
+            win = np.lib.stride_tricks.sliding_window_view(acc, self._w, axis=0).mean(axis=2)
+            dirs = win / np.linalg.norm(win, axis=1, keepdims=True)
+            ref = ori.unit(np.median(dirs, axis=0))
+            ok = float(np.min(dirs @ ref)) > math.cos(math.radians(_REST_MAX_TURN_DEG))
+        return bool(ok)
+
     def _update_gyro_bias(self, g1: int) -> None:
         """Re-measure the gyro's zero-rate bias over a long rest (the bar in the rack).
 
         A held bar sways by about a degree at under 1 Hz, several deg/s of real rotation, so
-        short holds would give a wrong bias; only rests of `_BIAS_REST_S` count.
+        holds would give a wrong bias; only `_BIAS_REST_S` of rest blocks in a row count.
         """
         b = self._buf
         n = int(round(_BIAS_REST_S * self._rate))
-        if b.gyro is None or g1 - self._still_start < n:
+        if b.gyro is None or self._rest_blocks * max(self._w, int(round(self._rate))) < n:
             return
         lo = max(b.base, g1 - n)
         self._gyro_bias = np.median(b.gyro[b.sl(lo, g1)], axis=0)
         self._bias_known = True
 
+    def _model(self, g_anchor: float) -> tuple[float, np.ndarray]:
+        """Gravity reading and accelerometer bias to use (calibrated once it has data)."""
+        if self._calib is not None and self._calib.ready:
+            return self._calib.g, self._calib.bias
+        return g_anchor, np.zeros(3)
+
     def _vertical(self, acc: np.ndarray, up: np.ndarray, g: float) -> np.ndarray:
         """Vertical acceleration against per-sample up vectors (gyro) or by the norm method."""
-        if self._buf.gyro is not None:
-            return np.einsum("ij,ij->i", acc, up) - g
-        return np.linalg.norm(acc, axis=1) - g
+        g_hat, b_hat = self._model(g)
+        up_arg = up if self._buf.gyro is not None and self._orient is not None else None
+        a, _ = ori.vertical_accel(acc, up_arg, self._still_up, g_hat, b_hat)
+        return a
 
     def _gravity(self, g0: int, g1: int) -> tuple[np.ndarray, float]:
         """Up vector and gravity reading over samples ``g0..g1-1`` of a still period."""
@@ -557,11 +606,12 @@ class StreamingPipeline:
         dt = b.dt[sl].copy()
         if g0 == self._seg_start:
             dt[0] = 0.0
+        g_hat, b_hat = self._model(self._anchor.g_mps2)
         if b.gyro is not None and self._orient is not None:
             self._propagate(g1)
-            a = ori.vertical_accel_gyro(acc, b.up[sl], np.full(len(acc), self._anchor.g_mps2))
+            a, _ = ori.vertical_accel(acc, b.up[sl], self._anchor.up, g_hat, b_hat)
         else:
-            a = ori.vertical_accel_norm(acc, self._anchor.up, np.full(len(acc), self._anchor.g_mps2))
+            a, _ = ori.vertical_accel(acc, None, self._anchor.up, g_hat, b_hat)
         v, p = self._integ.update(a, dt)
         b.vc[sl] = v
         b.pc[sl] = p
@@ -664,7 +714,8 @@ class StreamingPipeline:
         acc = b.acc[sl]
         # One gravity reading for the whole segment: a constant bias is what the linear detrend
         # removes exactly, while the closing anchor's reading comes from its first samples only.
-        g_ref = np.full(len(t), A.g_mps2)
+        g_hat, b_hat = self._model(A.g_mps2)
+        up = None
         if b.gyro is not None and self._orient is not None:
             self._propagate(e + 1)
             up = b.up[sl]
@@ -675,17 +726,15 @@ class StreamingPipeline:
                 if self._g_est is None or abs(float(np.median(np.linalg.norm(acc_b, axis=1))) - self._g_est) < 0.15:
                     target = ori.unit((1.0 - _ENTRY_TRUST) * up[-1] + _ENTRY_TRUST * ori.unit(np.median(acc_b, axis=0)))
                     up = ori.smoothed_up(b.gyro[sl], dt, up[0], target, A.gyro_bias, A.gyro_bias)
-            a = ori.vertical_accel_gyro(acc, up, g_ref)
-        else:
-            a = ori.vertical_accel_norm(acc, A.up, g_ref)
+        a, x = ori.vertical_accel(acc, up, A.up, g_hat, b_hat)
         kin = integrate_segment(a, dt, t, self._p, detrend=anchored,
                                 still_from=None if w0 is None else w0 - s)
         span = float(t[-1] - t[0])
-        if anchored and span >= _DRIFT_LEARN_S and self._g_est is not None:
-            # The drift a segment needed is (mostly) a gravity-reading error times its length:
-            # fold half of it into the running estimate (bounded), for the next causal pass.
-            corr = float(np.clip(kin.drift_mps / span, -_DRIFT_LEARN_MAX, _DRIFT_LEARN_MAX))
-            self._g_est += 0.5 * corr
+        clean = not b.clipped[sl].any() and float(b.filled[sl].mean()) < 0.1
+        if anchored and clean and _DRIFT_LEARN_S <= span <= _DRIFT_LEARN_MAX_S and self._calib is not None:
+            # Each closed segment is one equation for the accelerometer bias vector.
+            c_vec = np.array([float(np.sum(0.5 * (x[1:, j] + x[:-1, j]) * dt[1:])) for j in range(3)])
+            self._calib.add_segment(c_vec, span, kin.drift_mps, b_hat, g_hat)
         a_ev = self._event_filter(a, dt)
         piece = MotionPiece(
             t_s=t.copy(),
