@@ -267,7 +267,8 @@ class SimulatedFeed(_TabulatedFeed):
         exercise: str | None = "squat",
         seed: int = 0,
         load_pct: float = 75.0,
-        stop_rir: int = 2,
+        stop_rir: int | None = 2,
+        reps: int | None = None,
         faults: str = "typical",
         **scenario_options: Any,
     ) -> SimulatedFeed:
@@ -280,6 +281,7 @@ class SimulatedFeed(_TabulatedFeed):
             load_pct: Load, % of the athlete's 1RM (75 % is a typical working set).
             stop_rir: The athlete stops with this many reps in reserve (2: where the fatigue
                 flag should fire, the product's main use).
+            reps: A rep target instead of ``stop_rir`` (short sets for tests).
             faults: The simulator's sensor-error level (``none``, ``typical``, ``harsh``);
                 link faults are the virtual sensor's.
             **scenario_options: More `vbt.sim.Scenario` fields (``lead_in_s``, ``tail_s``...).
@@ -289,7 +291,8 @@ class SimulatedFeed(_TabulatedFeed):
         lift = _SIM_EXERCISE.get(exercise or "squat", exercise or "squat")
         scenario = Scenario(
             Athlete.random(seed),
-            [SetPlan(lift, load_pct=load_pct, stop_rir=stop_rir)],
+            [SetPlan(lift, load_pct=load_pct, reps=reps) if reps is not None
+             else SetPlan(lift, load_pct=load_pct, stop_rir=stop_rir)],
             rate_hz=float(config.rate_hz),
             gyro=config.gyro_range_dps is not None,
             faults=faults,
