@@ -27,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from vbt.commands._common import add_exercise_option, add_load_option, positive_float
+from vbt.commands._common import positive_float
 from vbt.errors import UsageError, VbtError
 
 #: Placeholders ``--out`` understands.
@@ -63,11 +63,14 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     cfg.add_argument("--gyro-range", type=positive_float, default=None, metavar="DPS",
                      help="gyro full scale in deg/s (default: the sensor's default)")
     cfg.add_argument("--no-gyro", action="store_true", help="do not stream the gyro")
-    lift = parser.add_argument_group("what is lifted")
-    add_exercise_option(lift)
-    add_load_option(lift)
-    lift.add_argument("--athlete", default=None, metavar="NAME", help="who lifts (stored in the header)")
-    lift.add_argument("--notes", default="", metavar="TEXT", help="free text stored in the header")
+    lift = parser.add_argument_group("what is lifted (stored in the header)")
+    lift.add_argument("--exercise", default=None, metavar="NAME",
+                      help="squat, front-squat, bench, incline-bench, deadlift, ohp, row or generic "
+                           "(virtual sensors simulate this lift; default squat for them)")
+    lift.add_argument("--load-kg", type=positive_float, default=None, metavar="KG",
+                      help="bar + plates in kg (enables power in the analysis)")
+    lift.add_argument("--athlete", default=None, metavar="NAME", help="who lifts")
+    lift.add_argument("--notes", default="", metavar="TEXT", help="free text")
     run_group = parser.add_argument_group("recording")
     run_group.add_argument("--out", required=True, metavar="FILE|DIR|PATTERN",
                            help="output .jsonl or .jsonl.gz file; for several sensors a folder or a pattern "
