@@ -3,8 +3,8 @@
 Per family: scan finds the virtual sensor; BleSource connects and configures it (the virtual
 device must receive exactly ``start_writes`` and switch to the requested rate/range); a set
 streams into a recording; replaying that recording through the family's decoder gives back
-exactly the samples the virtual sensor rendered (within one quantisation step), with sensor
-timestamps where the family has them.
+exactly the samples the simulator rendered for the virtual sensor (within one quantisation
+step), with sensor timestamps where the family has them.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import pytest
 from ble_helpers import run
 
 from firmware_protocols import PROTOCOLS, StreamConfig, get_protocol
-from vbt.ble import AnalyticRepsFeed, VirtualSensorSpec, virtual_environment
+from vbt.ble import VirtualSensorSpec, virtual_environment
+from vbt.ble.feeds import SimulatedFeed
 from vbt.recording.reader import open_recording
 from vbt.recording.writer import RecordingWriter
 from vbt.sources import RawPacket
@@ -27,12 +28,12 @@ FAMILIES = sorted(PROTOCOLS)
 def test_family_scan_configure_stream_record_replay(name, clock, tmp_path):
     protocol = get_protocol(name)
     config = recommended_config(protocol)
-    feed = AnalyticRepsFeed(reps=3, rom_m=0.45, lead_in_s=1.0, rest_s=0.5, tail_s=1.0,
-                            has_gyro=bool(protocol.gyro_ranges_dps))
+    feed = SimulatedFeed.for_stream(config, exercise="bench", seed=5, reps=2, lead_in_s=1.0, tail_s=1.0)
     path = tmp_path / f"{name}.jsonl.gz"
 
     async def main():
-        async with virtual_environment(VirtualSensorSpec(protocol, feed=feed), clock=clock) as env:
+        spec = VirtualSensorSpec(protocol, feed=feed, clock_error=-feed.clock_drift)
+        async with virtual_environment(spec, clock=clock) as env:
             peripheral = env.peripherals[0]
             found = await scan(1.0, backend=env.scanner_backend, clock=clock)
             ours = [f for f in found if f.address == peripheral.address]
