@@ -645,6 +645,7 @@ class BleSource(Source):
         self._last_rx_s = -math.inf  # clock time of the latest notification
         self._up_since_s = 0.0
         self._stall_kick_s: float | None = None
+        self._next_battery_s: float | None = None
         self._opened = False
 
     # ------------------------------------------------------------------ public state
@@ -967,10 +968,9 @@ class BleSource(Source):
 
     async def _poll_battery(self, *, force: bool = False) -> None:
         now = self.clock.monotonic()
-        due = getattr(self, "_next_battery", None)
-        if not force and due is not None and now < due:
+        if not force and self._next_battery_s is not None and now < self._next_battery_s:
             return
-        self._next_battery = now + self.battery_interval_s
+        self._next_battery_s = now + self.battery_interval_s
         client, protocol = self._client, self.protocol
         if client is None or protocol is None or not client.is_connected:
             return
