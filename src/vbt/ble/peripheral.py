@@ -298,7 +298,7 @@ class VirtualSensorPeripheral:
 
     def _new_virtual_device(self) -> VirtualDevice:
         device = self.protocol.virtual_device(self._requested_name)
-        battery = getattr(self, "_battery_pct", None)
+        battery = self._battery_pct
         if battery is not None:
             # The contract's constructor takes battery_pct; protocols derive register values
             # from it at construction, so build the device again rather than patch the field.
