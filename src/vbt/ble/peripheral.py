@@ -95,6 +95,12 @@ class SampleLog:
     ``delivered[i]`` is True when the notification(s) that carried sample ``i`` reached the host
     unmodified (a sample in a dropped, truncated or corrupted notification is not delivered;
     a sample still buffered by the encoder when the link dropped is not delivered either).
+
+    Which notifications carry a sample is inferred from the encoders' ``last_sample_index``:
+    consecutive notifications with the same last index are parts of the same samples (MetaWear
+    acc + gyro). Streams packed differently from each other (Polar ACC and GYRO frames) cannot
+    be paired this way: a sample then counts as delivered with the notification that first
+    completed it, so a partner frame lost in transit is not reflected here.
     """
 
     feed_time_s: list[np.ndarray] = field(default_factory=list)
