@@ -84,3 +84,27 @@ def test_named_athlete_without_database_gets_population_priors(tmp_path):
     t = make_tracker(args, "bench")
     assert t.profile is None and t.exercise == "bench"
     assert not (tmp_path / "none.sqlite3").exists()
+
+
+def test_vbt_analyze_save_and_reanalyse(tmp_path, capsys):
+    from pathlib import Path
+
+    from vbt.cli import main
+
+    demo = Path(__file__).resolve().parents[1] / "recordings" / "demo_squat.jsonl.gz"
+    if not demo.exists():
+        pytest.skip("bundled demo recording not present")
+    db_path = tmp_path / "h.sqlite3"
+    argv = ["analyze", str(demo), "--athlete", "Ana", "--save", "--db", str(db_path), "--format", "json"]
+    assert main(argv) == 0
+    first = capsys.readouterr().out
+    assert main(argv) == 0  # same version and settings: replaced, not duplicated
+    assert main([*argv, "--target-rir", "1"]) == 0  # other settings: kept beside it
+    capsys.readouterr()
+    with HistoryDb(db_path) as db:
+        rows = db.sets(athlete="Ana")
+        assert len(rows) == len(__import__("json").loads(first)["sets"]) >= 1
+        analyses = db.analyses(rows[0].id)
+        assert [a.settings["target_rir"] for a in analyses] == [2, 1]
+        assert rows[0].recording_path == str(demo)
+        assert rows[0].exercise == "squat"

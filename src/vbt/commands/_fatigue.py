@@ -25,10 +25,11 @@ if TYPE_CHECKING:
     from vbt.pipeline.results import AnalysisResult
 
 
-def add_fatigue_options(parser: argparse.ArgumentParser, *, with_save: bool = True) -> None:
-    """Add ``--target-rir``, ``--vl-cutoff``, ``--athlete`` (and ``--save``) to ``parser``."""
-    parser.add_argument("--target-rir", type=int, default=2, choices=(1, 2, 3), metavar="N",
-                        help="reps in reserve at which STOP fires: 1, 2 or 3 (default 2)")
+def add_fatigue_options(parser: argparse.ArgumentParser, *, with_save: bool = True, with_target: bool = True) -> None:
+    """Add ``--target-rir`` (unless the command has it), ``--vl-cutoff``, ``--athlete`` and ``--save``."""
+    if with_target:
+        parser.add_argument("--target-rir", type=int, default=2, choices=(1, 2, 3), metavar="N",
+                            help="reps in reserve at which STOP fires: 1, 2 or 3 (default 2)")
     parser.add_argument("--vl-cutoff", type=positive_float, default=None, metavar="PCT",
                         help="fire STOP at this velocity loss in %% instead (for lifters who train by VL)")
     parser.add_argument("--athlete", default=None, metavar="NAME",
@@ -36,6 +37,12 @@ def add_fatigue_options(parser: argparse.ArgumentParser, *, with_save: bool = Tr
     if with_save:
         parser.add_argument("--save", action="store_true",
                             help="store the analysed sets in the history database, linked to the recording")
+
+
+def wants_tracker(args: argparse.Namespace) -> bool:
+    """True when the fatigue options ask for more than the default tracker (cut-off, athlete, save)."""
+    return (getattr(args, "vl_cutoff", None) is not None or getattr(args, "athlete", None) is not None
+            or bool(getattr(args, "save", False)))
 
 
 def make_tracker(args: argparse.Namespace, exercise: str | None, *, load_kg: float | None = None) -> FatigueTracker:
@@ -80,4 +87,4 @@ def save_analysis(
         )
 
 
-__all__ = ["add_fatigue_options", "make_tracker", "save_analysis"]
+__all__ = ["add_fatigue_options", "make_tracker", "save_analysis", "wants_tracker"]

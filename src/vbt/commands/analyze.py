@@ -4,6 +4,7 @@ Usage::
 
     vbt analyze PATH [PATH ...] [--exercise NAME] [--load-kg KG] [--format table|json|csv]
                 [--acc-unit g|mps2] [--gyro-unit dps|rads] [--target-rir N]
+                [--vl-cutoff PCT] [--athlete NAME] [--save] [--db PATH]
 
 A PATH may be a folder: its recordings (``*.jsonl``, ``*.jsonl.gz``) and CSV files are analysed
 in name order. With several inputs a progress bar runs on stderr. ``--format json`` prints one
@@ -25,7 +26,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
-from vbt.commands._common import add_csv_unit_options, add_exercise_option, add_load_option
+from vbt.commands._common import add_csv_unit_options, add_db_option, add_exercise_option, add_load_option
+from vbt.commands._fatigue import add_fatigue_options
 from vbt.errors import InputFileError, VbtError
 
 #: File name patterns a folder argument expands to.
@@ -57,6 +59,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     add_csv_unit_options(p)
     p.add_argument("--target-rir", type=int, choices=(1, 2, 3), default=2,
                    help="reps in reserve at which a set is flagged STOP (default 2)")
+    # --vl-cutoff, --athlete, --save (and --db): personalised fatigue and the history database
+    add_fatigue_options(p, with_target=False)
+    add_db_option(p)
     return p
 
 
@@ -85,7 +90,8 @@ def expand_inputs(paths: Iterable[Path]) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vbt.analysis import analyze_path
+    from vbt.analysis import analyze_path, header_of
+    from vbt.commands._fatigue import make_tracker, save_analysis, wants_tracker
     from vbt.pipeline.settings import resolve_exercise
 
     if args.exercise is not None:
@@ -101,11 +107,18 @@ def run(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.start(i, path)
         try:
+            tracker = header = None
+            if wants_tracker(args):  # fatigue/history options: a personalised tracker, saving
+                header = header_of(path)
+                load = args.load_kg if args.load_kg is not None else header.load_kg
+                tracker = make_tracker(args, args.exercise or header.exercise, load_kg=load)
             result = analyze_path(
                 path, exercise=args.exercise, load_kg=args.load_kg, acc_unit=args.acc_unit,
-                gyro_unit=args.gyro_unit, target_rir=args.target_rir,
+                gyro_unit=args.gyro_unit, target_rir=args.target_rir, tracker=tracker,
                 progress=None if bar is None else bar.update,
             )
+            if tracker is not None and header is not None:
+                save_analysis(args, result, path, header.started_at or None, tracker)
         except VbtError as err:
             if len(inputs) == 1:
                 raise

@@ -170,7 +170,7 @@ class FatigueTracker:
         }
         if self.fraction_1rm is not None:
             out["fraction_1rm"] = self.fraction_1rm
-        if self.profile is not None:
+        if self.profile is not None and self.profile.personal:
             out["profile_sets_to_failure"] = self.profile.n_failure_sets
         return out
 
