@@ -218,8 +218,8 @@ def build_full_chain(plans: list[dict], seed: int, workdir: str) -> tuple[list[S
                 detected, rirs, n_matched = found
                 stats["detected_reps"] += len(detected.reps)
                 stats["matched"] += n_matched
-                if not detected.reps:
-                    continue
+                if not detected.reps or len(rirs) != len(detected.reps):
+                    continue  # nothing detected, or a set the lifter could not do a rep of
                 rule = None if lab.to_failure else lab.stop_rir
                 out.append(SimSet(athlete.athlete_id, ex, lab.load_kg, 100 * lab.load_kg / one_rm, rule, rirs,
                                   detected, history=history))
