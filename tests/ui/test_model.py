@@ -104,6 +104,11 @@ def test_rir_text_and_zone():
     assert rep_zone(rep) == "continue"
     assert rep_zone(make_rep(1, 0.6, provisional=True)) == "pending"
     assert rir_text(make_rep(1, 0.6)) == "" and forecast_text(make_rep(1, 0.6)).startswith("reps left: needs")
+    bounded = make_rep(1, 0.6)
+    bounded.rir_interval = (3.0, 12.0)  # no point estimate yet, but at least 3 left
+    assert rir_text(bounded) == "RIR 3+" and forecast_text(bounded) == "at least 3 reps left"
+    bounded.rir_interval = (0.0, 12.0)  # "at least 0" says nothing: not shown
+    assert rir_text(bounded) == "" and forecast_text(bounded).startswith("reps left: needs")
 
 
 def test_model_builds_sets_from_messages_and_marks_dirty_parts():

@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtGui import QColor, QImage
 from ui_factories import SET_MCVS, make_rep, make_set
 
-from vbt.errors import UsageError
+from vbt.errors import OutputFileError, UsageError
 from vbt.ui import theme
 from vbt.ui.messages import LiftInfo
 from vbt.ui.model import SetState
@@ -67,7 +67,7 @@ def test_banner_readout_and_overlay_for_a_stop_set(view):
     assert _close(QColor(image.pixel(view.banner.x() + 30, view.banner.y() + view.banner.height() // 2)),
                   theme.ZONE_COLOURS["stop"])
     texts = [t for t, *_ in view.readout.lines()]
-    assert texts[:2] == ["REP 8", "0.51"] and "VL -31%" in texts and "RIR 1 (0-2)" in texts
+    assert texts[:2] == ["REP 8", "0.51"] and "VL 31 %" in texts and "RIR 1 (0-2)" in texts
     assert view.overlay.curve_count == 8
 
 
@@ -118,7 +118,7 @@ def test_screenshot_renders_the_set_to_a_png(qapp, tmp_path):
 
 
 def test_screenshot_path_errors_are_usage_errors(qapp, tmp_path):
-    with pytest.raises(UsageError, match="does not exist"):
+    with pytest.raises(OutputFileError, match="does not exist"):
         render_set_view(None, tmp_path / "missing" / "x.png")
     with pytest.raises(UsageError, match=r"\.png"):
         render_set_view(None, tmp_path / "x.txt")

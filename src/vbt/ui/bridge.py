@@ -47,7 +47,7 @@ def coalesce(messages: list[m.UiMessage]) -> list[m.UiMessage]:
     for i, x in enumerate(messages):
         if isinstance(x, m.RepUpdate):
             last_rep[(x.set_index, x.rep.index)] = i
-        elif isinstance(x, m.RepRetracted | m.SetEnded | m.SessionFinished):
+        elif isinstance(x, m.RepRetracted | m.SetEnded | m.SessionFinished | m.SessionStarted):
             last_rep.clear()  # never merge a rep across a retraction or a set boundary
     out: list[m.UiMessage] = []
     pending_t: list[np.ndarray] = []

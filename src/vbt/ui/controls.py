@@ -176,8 +176,9 @@ class LinkHealthPanel(QGroupBox):
             self._put("rate", f"{h.rate_hz:.1f}{nominal} Hz", low)
         if h.drop_pct is None:
             self._put("dropped", f"{h.dropped}" if h.dropped else "--")
-        else:
-            self._put("dropped", f"{h.dropped} ({h.drop_pct:.1f} %)", h.drop_pct > DROP_WARN_PCT)
+        else:  # the share is measured from the sample clock; the count only where the link reports it
+            count = f" ({h.dropped})" if h.dropped else ""
+            self._put("dropped", f"{h.drop_pct:.1f} %{count}", h.drop_pct > DROP_WARN_PCT)
         self._put("rssi", "--" if h.rssi_dbm is None else f"{h.rssi_dbm:.0f} dBm",
                   h.rssi_dbm is not None and h.rssi_dbm < RSSI_WARN_DBM)
         self._put("battery", "--" if h.battery_pct is None else f"{h.battery_pct:.0f} %",

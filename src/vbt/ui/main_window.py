@@ -110,7 +110,7 @@ class MainWindow(QMainWindow):
 
         # Left: controls (scrollable, so small laptop screens still reach every panel).
         self.sensor_panel = SensorPanel()
-        self.sensor_panel.set_choices(list(sensor_choices))
+        self.model.sensor_choices = list(sensor_choices)  # a scan replaces them later
         self.link_panel = LinkHealthPanel()
         self.lift_panel = LiftPanel(exercises if exercises is not None else default_exercises())
         self.set_panel = SetPanel()
@@ -144,6 +144,7 @@ class MainWindow(QMainWindow):
         bottom.addWidget(tabs)
         bottom.setStretchFactor(0, 3)
         bottom.setStretchFactor(1, 2)
+        bottom.setSizes([620, 480])
         centre = QSplitter(Qt.Orientation.Vertical)
         centre.addWidget(self.set_view)
         centre.addWidget(bottom)

@@ -165,6 +165,19 @@ class Notice:
 
 
 @dataclass(frozen=True, slots=True)
+class SessionStarted:
+    """A new session (replay or live) starts: the dashboard forgets the previous one.
+
+    Attributes:
+        kind: ``replay`` or ``live``.
+        title: File name or sensor label.
+    """
+
+    kind: str
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class SessionFinished:
     """The session ended: ``result`` is the live path's final result (the analyze contract)."""
 
@@ -242,6 +255,7 @@ UiMessage = (
     | ReplayProgress
     | RecordingState
     | Notice
+    | SessionStarted
     | SessionFinished
     | LiftInfo
     | SensorList
@@ -318,6 +332,7 @@ __all__ = [
     "SensorChoice",
     "SensorList",
     "SessionFinished",
+    "SessionStarted",
     "SetEnded",
     "SetStarted",
     "TracePoints",

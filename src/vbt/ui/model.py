@@ -314,13 +314,23 @@ def reps_left(rep: RepResult) -> int | None:
     return max(0, int(math.floor(rep.rir_estimate + 0.5)))
 
 
+def rir_lower_bound(rep: RepResult) -> int:
+    """The interval's lower bound in whole reps when there is no point estimate (0: none).
+
+    Early in a set the tracker may only know "at least N reps left"; a lower bound of 0 says
+    nothing, so it is not shown.
+    """
+    if rep.rir_interval is None or not math.isfinite(rep.rir_interval[0]):
+        return 0
+    return max(0, math.floor(rep.rir_interval[0] + 0.5))
+
+
 def rir_text(rep: RepResult) -> str:
     """``"RIR 2 (1-3)"``; ``"RIR 6+"`` with only a lower bound; ``""`` with no evidence at all."""
     n = reps_left(rep)
     if n is None:
-        if rep.rir_interval is not None and math.isfinite(rep.rir_interval[0]):
-            return f"RIR {max(0, math.floor(rep.rir_interval[0] + 0.5))}+"
-        return ""
+        lower = rir_lower_bound(rep)
+        return f"RIR {lower}+" if lower else ""
     if rep.rir_interval is None:
         return f"RIR {n}"
     lo, hi = rep.rir_interval
@@ -333,9 +343,8 @@ def forecast_text(rep: RepResult | None) -> str:
         return "waiting for the first rep"
     n = reps_left(rep)
     if n is None:
-        if rep.rir_interval is not None and math.isfinite(rep.rir_interval[0]):
-            return f"at least {reps_word(max(0, math.floor(rep.rir_interval[0] + 0.5)))} left"
-        return "reps left: needs a few more reps"
+        lower = rir_lower_bound(rep)
+        return f"at least {reps_word(lower)} left" if lower else "reps left: needs a few more reps"
     return f"about {reps_word(n)} left"
 
 
@@ -369,6 +378,8 @@ class DashboardModel:
         self.history: list[m.HistoryRow] = []
         self.history_message = ""
         self.sensor_choices: list[m.SensorChoice] = []
+        self.session_kind = ""
+        self.session_title = ""
         self.dirty: set[str] = set()
         #: Messages applied, by type name (tests and the latency readout use it).
         self.counts: dict[str, int] = {}
@@ -477,6 +488,9 @@ class DashboardModel:
         elif isinstance(msg, m.Notice):
             self.notices.append(msg)
             self.dirty.add(DIRTY_NOTICE)
+        elif isinstance(msg, m.SessionStarted):
+            self.reset()
+            self.session_kind, self.session_title = msg.kind, msg.title
         elif isinstance(msg, m.SessionFinished):
             self.finished = msg
             if msg.result is not None:

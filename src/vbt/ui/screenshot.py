@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vbt.errors import UsageError
+from vbt.errors import OutputFileError, UsageError
 from vbt.ui.messages import LiftInfo
 from vbt.ui.model import SetState
 
@@ -18,25 +18,31 @@ DEFAULT_SIZE = (1600, 1000)
 
 
 def check_output_path(path: str | Path, option: str = "--screenshot") -> Path:
-    """Validate an image path early (before minutes of replay); raise `UsageError` if unusable."""
+    """Validate an image path early (before minutes of replay).
+
+    Raises:
+        UsageError: Not an image file name.
+        OutputFileError: The folder does not exist.
+    """
     path = Path(path)
     if path.suffix.lower() not in (".png", ".jpg", ".jpeg", ".bmp"):
         raise UsageError(option, str(path), "give a file name ending in .png")
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
-        raise UsageError(option, str(path), f"the folder {parent} does not exist; create it first")
+        raise OutputFileError(path, f"the folder {parent} does not exist", "create it first")
     return path
 
 
 def grab_widget(widget, path: str | Path, option: str = "--screenshot") -> Path:  # noqa: ANN001 - QWidget
-    """Save what ``widget`` shows to ``path``; raise `UsageError` if it cannot be written."""
+    """Save what ``widget`` shows to ``path`` (`OutputFileError` if it cannot be written)."""
     from PySide6.QtWidgets import QApplication
 
     path = check_output_path(path, option)
     QApplication.processEvents()
     pixmap = widget.grab()
     if not pixmap.save(str(path)):
-        raise UsageError(option, str(path), "the image could not be written (read-only folder or disk full?)")
+        raise OutputFileError(path, "the image could not be written",
+                              "check that the folder is writable and the disk is not full")
     return path
 
 
@@ -61,7 +67,8 @@ def render_set_view(
         The path written.
 
     Raises:
-        UsageError: The path has no image suffix, its folder is missing or it cannot be written.
+        UsageError: The path has no image suffix.
+        OutputFileError: Its folder is missing or the image cannot be written.
     """
     from PySide6.QtCore import Qt
 

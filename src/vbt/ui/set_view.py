@@ -182,8 +182,10 @@ class LastRepReadout(QWidget):
             (f"{rep.mean_velocity_mps:.2f}", colour, 0.30, True),
             ("m/s mean velocity", theme.TEXT_DIM, 0.055, False),
         ]
-        vl = vl_text(rep)
-        lines.append((f"VL {vl}" if vl else "VL --", theme.TEXT, 0.12, True))
+        if rep.velocity_loss_pct is None:
+            lines.append(("VL --", theme.TEXT, 0.12, True))
+        else:  # the signed velocity loss, as the literature and the JSON report define it
+            lines.append((f"VL {rep.velocity_loss_pct:.0f} %", theme.TEXT, 0.12, True))
         rir = rir_text(rep)
         lines.append((rir if rir else "RIR --", theme.TEXT, 0.10, True))
         failed_after = [f for f in state.failed_attempts if f.start_s >= rep.end_s] if state is not None else []
@@ -194,8 +196,9 @@ class LastRepReadout(QWidget):
         extra = f"peak {rep.peak_velocity_mps:.2f} m/s   ROM {rep.rom_m * 100:.0f} cm"
         lines.append((extra, theme.TEXT_DIM, 0.05, False))
         if is_low_quality(rep):
-            why = ", ".join(rep.quality_reasons[:2]) or "unreliable signal"
-            lines.append((f"LOW QUALITY: {why}", theme.WARNING, 0.05, True))
+            lines.append((f"LOW QUALITY ({rep.quality:.0%})", theme.WARNING, 0.06, True))
+            lines.append((rep.quality_reasons[0] if rep.quality_reasons else "unreliable signal",
+                          theme.WARNING, 0.045, False))
         return lines
 
     def paintEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt override
@@ -408,17 +411,14 @@ class RepBarChart(QWidget):
                    Qt.AlignmentFlag.AlignCenter, str(rep.index))
 
     def _failed(self, p: QPainter, cx: float, bar_w: float, plot: QRectF, base: float, value_px: float) -> None:
-        colour = QColor(theme.ZONE_COLOURS[ZONE_FAILURE])
         size = min(bar_w * 0.7, plot.height() * 0.25)
         cy = plot.bottom() - size * 0.5 - base * 0.3
-        p.setPen(QPen(QColor(theme.THRESHOLD), max(3.0, size * 0.16), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
+        p.setPen(QPen(QColor(theme.ZONE_COLOURS[ZONE_FAILURE]), max(3.0, size * 0.16), Qt.PenStyle.SolidLine,
+                      Qt.PenCapStyle.RoundCap))
         p.drawLine(QPointF(cx - size / 2, cy - size / 2), QPointF(cx + size / 2, cy + size / 2))
         p.drawLine(QPointF(cx - size / 2, cy + size / 2), QPointF(cx + size / 2, cy - size / 2))
-        p.setPen(QPen(colour, 2, Qt.PenStyle.DashLine))
-        p.setBrush(Qt.BrushStyle.NoBrush)
-        p.drawRect(QRectF(cx - bar_w / 2, plot.top() + plot.height() * 0.05, bar_w, plot.height() * 0.95))
         p.setFont(_font(min(value_px, base * 1.3), bold=True))
-        p.setPen(QColor(theme.THRESHOLD))
+        p.setPen(QColor(theme.ZONE_COLOURS[ZONE_FAILURE]))
         p.drawText(QRectF(cx - bar_w, cy - size / 2 - value_px * 1.4, 2 * bar_w, value_px * 1.3),
                    Qt.AlignmentFlag.AlignCenter, "failed")
         p.setFont(_font(base * 1.1, bold=True))
@@ -468,6 +468,8 @@ class RepCurveOverlay(pg.PlotWidget):
         item.showGrid(x=True, y=True, alpha=0.15)
         item.setLabel("bottom", "time from concentric start", units="s")
         item.setLabel("left", "velocity", units="m/s")
+        for axis in ("left", "bottom"):  # m/s and s, never "mm/s" or "ks"
+            item.getAxis(axis).enableAutoSIPrefix(False)
         item.setTitle("rep velocity curves (newest thickest)", color=theme.TEXT_DIM, size="10pt")
         self._curves: list[pg.PlotDataItem] = []
         self._signature: tuple = ()

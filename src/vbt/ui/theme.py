@@ -3,7 +3,7 @@
 A dark theme: in a gym the screen sits a few metres away, often under bright lights, and
 saturated bars on a near-black ground keep their contrast from a distance. Zone colours follow
 the traffic-light convention lifters already know from commercial VBT apps: green keep going,
-red stop, deep red failure. Every zone also differs in *shape* (hatching, outline, a cross),
+red stop, crimson failure (bright enough to read on the dark ground). Every zone also differs in *shape* (hatching, outline, a cross),
 so the chart still reads for colour-blind lifters.
 """
 
@@ -23,7 +23,7 @@ WARNING = "#ffb020"
 ZONE_COLOURS: dict[str, str] = {
     ZONE_CONTINUE: "#2fb463",
     ZONE_STOP: "#e23b3b",
-    ZONE_FAILURE: "#8e0d2c",
+    ZONE_FAILURE: "#c2185b",
     ZONE_PENDING: "#6b7480",
 }
 

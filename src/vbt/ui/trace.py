@@ -20,6 +20,8 @@ from vbt.ui.model import RingBuffer, SetState, rep_zone
 
 #: Seconds of history the trace shows.
 DEFAULT_WINDOW_S = 15.0
+#: Largest velocity the axis grows to (m/s).
+MAX_Y_MPS = 2.5
 
 
 class VelocityTrace(pg.PlotWidget):
@@ -39,6 +41,8 @@ class VelocityTrace(pg.PlotWidget):
         item = self.getPlotItem()
         item.showGrid(x=True, y=True, alpha=0.15)
         item.setLabel("left", "bar velocity", units="m/s")
+        for axis in ("left", "bottom"):  # m/s and s, never "mm/s" or "ks"
+            item.getAxis(axis).enableAutoSIPrefix(False)
         item.setLabel("bottom", "time", units="s")
         item.setDownsampling(mode="peak", auto=True)
         item.setClipToView(True)
@@ -63,7 +67,9 @@ class VelocityTrace(pg.PlotWidget):
         self.curve.setData(t[first:], v[first:])
         peak = float(np.max(np.abs(v[first:]))) if t.size > first else 0.0
         # The y range only grows during a session, so the axis does not jump rep to rep.
-        self._y_limit = max(self._y_limit, min(5.0, peak * 1.15))
+        # Capped at 2.5 m/s: faster than any barbell lift, so a drifting causal estimate
+        # cannot squash the reps into a flat line.
+        self._y_limit = max(self._y_limit, min(MAX_Y_MPS, peak * 1.15))
         item = self.getPlotItem()
         item.setXRange(t_start, t_end, padding=0.0)
         item.setYRange(-self._y_limit, self._y_limit, padding=0.0)

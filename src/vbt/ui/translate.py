@@ -176,6 +176,8 @@ class EventTranslator:
             self.emit(m.Notice("warning", event.message))
         elif isinstance(event, LinkEvent):
             self.on_link(event)
+        elif getattr(event, "code", "") and getattr(event, "message", ""):  # SessionNotice
+            self.emit(m.Notice("warning", str(event.message)))
 
     def _send_rep(self, set_index: int, rep: RepResult, *, at_s: float | None,
                   reference: int | None = None, threshold: float | None = None) -> None:

@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
 from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
@@ -149,4 +151,112 @@ async def maybe_await(value: Awaitable[T] | T) -> T:
     return value  # type: ignore[return-value]
 
 
-__all__ = ["AsyncWorker", "WorkerNotRunningError", "cancel_and_wait", "maybe_await"]
+
+
+class DashboardBackend:
+    """The UI thread's handle on the worker: every call returns at once.
+
+    Owns the `AsyncWorker` and the `vbt.ui.controller.SessionController` living on it.
+    Each method submits the matching controller call to the worker loop; failures come back
+    to the screen as error notices through ``emit`` rather than as exceptions in the UI.
+
+    Args:
+        controller_factory: Builds the controller; called on the worker thread (asyncio
+            objects must be created on the loop that uses them).
+        emit: The bridge's ``post`` (for reporting failed commands).
+    """
+
+    def __init__(self, controller_factory: Callable[[], Any], emit: Callable[[Any], None]) -> None:
+        self.worker = AsyncWorker()
+        self.emit = emit
+        self.worker.start()
+
+        async def build() -> Any:
+            return controller_factory()
+
+        self.controller = self.worker.run(build())
+        #: Futures of submitted commands (tests wait on them instead of sleeping).
+        self.pending: list[concurrent.futures.Future[Any]] = []
+
+    def _submit(self, coro: Coroutine[Any, Any, Any]) -> concurrent.futures.Future[Any] | None:
+        try:
+            fut = self.worker.submit(coro)
+        except WorkerNotRunningError:
+            return None
+        fut.add_done_callback(self._report)
+        self.pending = [f for f in self.pending if not f.done()] + [fut]
+        return fut
+
+    def _call(self, fn: Callable[..., Any], *args: Any) -> concurrent.futures.Future[Any] | None:
+        async def run() -> Any:
+            return fn(*args)
+
+        return self._submit(run())
+
+    def _report(self, fut: concurrent.futures.Future[Any]) -> None:
+        if fut.cancelled():
+            return
+        err = fut.exception()
+        if err is not None:
+            from vbt.errors import VbtError
+            from vbt.ui.messages import Notice
+
+            if not isinstance(err, VbtError):
+                log.error("dashboard command failed", exc_info=err)
+            self.emit(Notice("error", str(err) if isinstance(err, VbtError) else f"{type(err).__name__}: {err}"))
+
+    def wait_idle(self, timeout_s: float = 30.0) -> None:
+        """Block until every submitted command has finished (tests, shutdown)."""
+        for fut in list(self.pending):
+            with contextlib.suppress(Exception):  # failures were already reported by _report
+                fut.result(timeout_s)
+
+    # -- commands (see vbt.ui.main_window.Backend)
+    def open_replay(self, path: Path, *, speed: float | None = 1.0, paused: bool = False) -> None:
+        self._submit(self.controller.open_replay(Path(path), speed=speed, paused=paused))
+
+    def scan(self) -> None:
+        self._submit(self.controller.scan())
+
+    def connect_sensor(self, choice: Any) -> None:
+        self._submit(self.controller.connect(choice))
+
+    def disconnect(self) -> None:
+        self._submit(self.controller.disconnect())
+
+    def pause(self, paused: bool) -> None:
+        self._submit(self.controller.set_paused(paused))
+
+    def seek(self, position_s: float) -> None:
+        self._submit(self.controller.seek(position_s))
+
+    def set_speed(self, speed: float | None) -> None:
+        self._call(self.controller.set_speed, speed)
+
+    def start_set(self) -> None:
+        self._call(self.controller.mark_set, "start")
+
+    def end_set(self) -> None:
+        self._call(self.controller.mark_set, "end")
+
+    def set_recording(self, on: bool, folder: Path | None = None) -> None:
+        self._submit(self.controller.set_recording(on, folder))
+
+    def set_lift(self, lift: Any) -> None:
+        self._call(self.controller.set_lift, lift)
+
+    def load_history(self) -> None:
+        self._submit(self.controller.load_history())
+
+    def shutdown(self, timeout_s: float = 10.0) -> None:
+        """Stop the session and the worker thread (idempotent)."""
+        if not self.worker.is_running:
+            return
+        try:
+            self.worker.run(self.controller.close(), timeout_s)
+        except Exception:  # noqa: BLE001 - closing: log, then stop the thread anyway
+            log.exception("closing the session failed")
+        self.worker.stop(timeout_s)
+
+
+__all__ = ["AsyncWorker", "DashboardBackend", "WorkerNotRunningError", "cancel_and_wait", "maybe_await"]

@@ -1,0 +1,98 @@
+"""``vbt dashboard``: the live dashboard for a real or a virtual sensor.
+
+    vbt dashboard                                   # pick a sensor in the window (Scan, Connect)
+    vbt dashboard --sensor WT901BLE68 --exercise squat --load-kg 140
+    vbt dashboard --virtual witmotion               # a simulated lifter on an emulated sensor
+
+The window shows the sensor picker and link health, exercise / load / target-RIR inputs, the
+set view (one bar per rep, velocity loss, RIR, STOP), the live velocity trace, this session's
+sets and earlier sets from the history database. It needs a display; without one, use
+``vbt record`` to record and ``vbt replay --headless`` / ``vbt analyze`` to analyse.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from vbt.commands._common import add_db_option, add_exercise_option, add_load_option
+from vbt.commands.replay import add_display_options, add_fatigue_options
+from vbt.errors import UsageError
+
+
+def register(subparsers: Any) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "dashboard",
+        help="open the live dashboard for a Bluetooth sensor (or a virtual one)",
+        description="Open the live dashboard: connect a sensor, see every rep's velocity, the velocity loss, "
+        "reps in reserve and a clear STOP at 1-2 reps in reserve.",
+    )
+    who = parser.add_mutually_exclusive_group()
+    who.add_argument("--sensor", default=None, metavar="NAME|ADDRESS",
+                     help="connect to this sensor at start (see `vbt scan`)")
+    who.add_argument("--virtual", default=None, metavar="SENSOR",
+                     help="connect to a virtual sensor doing a simulated set (witmotion, polar, metawear, "
+                          "movesense, thingy52)")
+    parser.add_argument("--protocol", default=None, metavar="NAME", help="force the protocol of --sensor")
+    add_exercise_option(parser, default="squat")
+    add_load_option(parser)
+    add_fatigue_options(parser)
+    parser.add_argument("--athlete", default=None, metavar="NAME", help="whose history is shown")
+    add_db_option(parser)
+    parser.add_argument("--seed", type=int, default=0, help="seed of the simulated lifter of --virtual (default 0)")
+    parser.add_argument("--faults", choices=("none", "typical", "harsh"), default="none",
+                        help="link faults of --virtual (default none)")
+    parser.add_argument("--recordings-dir", type=str, default=None, metavar="DIR",
+                        help="where the Record button writes (default: the current folder)")
+    add_display_options(parser)
+    return parser
+
+
+def lift_from(args: argparse.Namespace) -> Any:
+    """The `LiftInfo` the options ask for (exercise validated against the catalogue)."""
+    from vbt.pipeline.settings import resolve_exercise
+    from vbt.ui.messages import LiftInfo
+
+    return LiftInfo(resolve_exercise(args.exercise).name, args.load_kg, args.target_rir)
+
+
+def require_display(command: str) -> None:
+    """Raise a one-line error when no window can be opened."""
+    from vbt.ui.app import display_available
+
+    if not display_available():
+        raise UsageError(command, "(no display)",
+                         "the dashboard needs a display; without one use `vbt record` to record and "
+                         "`vbt replay FILE --headless` or `vbt analyze FILE` for the reps")
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    lift = lift_from(args)
+    virtual = None
+    if args.virtual is not None:
+        from vbt.ble.environment import parse_virtual_names
+
+        virtual = parse_virtual_names([args.virtual])[0]
+    if args.vl_cutoff is not None:
+        from vbt.fatigue.tracker import validate_vl_cutoff
+
+        validate_vl_cutoff(args.vl_cutoff)
+    require_display("vbt dashboard")
+    from vbt.ui.controller import virtual_choices
+    from vbt.ui.launch import build_dashboard, run_dashboard
+    from vbt.ui.messages import SensorChoice
+
+    dash = build_dashboard(lift=lift, db_path=args.db, athlete=args.athlete, seed=args.seed, faults=args.faults,
+                           vl_cutoff_pct=args.vl_cutoff, sound=not args.no_sound, fps=args.fps,
+                           recordings_dir=Path(args.recordings_dir) if args.recordings_dir else None)
+    if virtual is not None:
+        choice = next(c for c in virtual_choices() if c.protocol == virtual)
+        dash.window.sensor_panel.set_choices([choice, *virtual_choices()])
+        dash.backend.connect_sensor(choice)
+    elif args.sensor is not None:
+        choice = SensorChoice(args.sensor, "ble", args.protocol or "", args.sensor)
+        dash.window.sensor_panel.set_choices([choice, *virtual_choices()])
+        dash.backend.connect_sensor(choice)
+    return run_dashboard(dash)
