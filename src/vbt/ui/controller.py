@@ -67,7 +67,8 @@ class SessionController:
         virtual_feed: ``(protocol, seed) -> SampleFeed`` for virtual sensors; None simulates a
             set of the current exercise (`vbt.ble.feeds.SimulatedFeed`).
         seed: Seed of the simulated lifter and set of a virtual sensor.
-        faults: Link faults of virtual sensors (``none``, ``typical``, ``harsh``).
+        faults: Link faults of virtual sensors: a preset name (``none``, ``typical``, ``harsh``)
+            or a `vbt.ble.faults.FaultPlan`.
         vl_cutoff_pct: Optional fixed velocity-loss cut-off for the stop flag.
         progress_interval_s: Replay-position reporting period.
     """
@@ -83,7 +84,7 @@ class SessionController:
         athlete: str | None = None,
         virtual_feed: Callable[[object, int], object] | None = None,
         seed: int = 0,
-        faults: str = "none",
+        faults: str | object = "none",
         vl_cutoff_pct: float | None = None,
         progress_interval_s: float = PROGRESS_INTERVAL_S,
     ) -> None:
@@ -131,6 +132,12 @@ class SessionController:
     @property
     def source(self) -> Source | None:
         return self._source
+
+    @property
+    def translator_stats(self) -> dict[str, int]:
+        """What the current (or last) session's translator forwarded to the UI."""
+        tr = self._translator
+        return {"trace_points": tr.trace_points if tr is not None else 0}
 
     async def wait_finished(self) -> None:
         """Wait until the current session (if any) has ended."""
@@ -252,7 +259,14 @@ class SessionController:
             return SimulatedFeed.for_stream(recommended_config(protocol), exercise=self.lift.exercise,
                                             seed=seed)
 
-        specs = virtual_specs([choice.protocol], seed=self.seed, faults=self.faults, feed_factory=simulated_set)
+        if isinstance(self.faults, str):
+            specs = virtual_specs([choice.protocol], seed=self.seed, faults=self.faults, feed_factory=simulated_set)
+        else:  # an explicit FaultPlan (tests: drop the link at a chosen moment)
+            from firmware_protocols import get_protocol
+            from vbt.ble.environment import VirtualSensorSpec
+
+            protocol = get_protocol(choice.protocol)
+            specs = [VirtualSensorSpec(protocol, feed=simulated_set(protocol, self.seed), faults=self.faults)]
         cm = virtual_environment(*specs, clock=self.clock)
         env = await cm.__aenter__()
         self._env_cm = cm
@@ -465,6 +479,8 @@ class SessionController:
                                   load_kg=self.lift.load_kg, target_rir=self.lift.target_rir)
                 self._session = session
                 self.result = await session.run()
+                if kind == "replay":
+                    self._paused = True  # at the end: the transport offers "Play" (from the start)
                 lost = getattr(source, "lost", None)
                 if lost is not None:
                     self.error = str(lost)

@@ -43,7 +43,7 @@ def build_dashboard(
     athlete: str | None = None,
     virtual_feed: Callable[[object, int], object] | None = None,
     seed: int = 0,
-    faults: str = "none",
+    faults: str | object = "none",
     vl_cutoff_pct: float | None = None,
     sound: bool = True,
     fps: float = 30.0,

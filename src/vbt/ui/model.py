@@ -378,6 +378,8 @@ class DashboardModel:
         self.history: list[m.HistoryRow] = []
         self.history_message = ""
         self.sensor_choices: list[m.SensorChoice] = []
+        #: Every connection state seen, in order (the panel shows the last; tests read all).
+        self.connection_history: deque[tuple[str, str]] = deque(maxlen=100)
         self.session_kind = ""
         self.session_title = ""
         self.dirty: set[str] = set()
@@ -470,6 +472,7 @@ class DashboardModel:
             self.dirty |= {DIRTY_SET, DIRTY_SETS}
         elif isinstance(msg, m.ConnectionState):
             self.link.state, self.link.detail = msg.state, msg.detail
+            self.connection_history.append((msg.state, msg.detail))
             if msg.sensor:
                 self.link.sensor = msg.sensor
             self.dirty |= {DIRTY_CONNECTION, DIRTY_LINK}

@@ -128,6 +128,8 @@ class EventTranslator:
         self._sent: dict[tuple[int, int], tuple] = {}
         self._health = m.LinkHealth()
         self._threshold: dict[int, float | None] = {}
+        #: Trace samples forwarded (the screen must end up with exactly these).
+        self.trace_points = 0
 
     # ------------------------------------------------------------------ pipeline events
     def __call__(self, event: object) -> None:
@@ -140,6 +142,7 @@ class EventTranslator:
     def handle(self, event: object) -> None:  # noqa: C901 - one branch per event type
         if isinstance(event, ev.TraceEvent):
             if len(event.t_s):
+                self.trace_points += len(event.t_s)
                 self.emit(m.TracePoints(event.t_s, event.velocity_mps, self.last_received_s))
         elif isinstance(event, ev.RepProvisional):
             if event.rep is not None:
