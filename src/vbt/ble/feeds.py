@@ -356,6 +356,36 @@ class RecordingFeed(_TabulatedFeed):
         gyro_all = np.concatenate(gyros) if all(g is not None for g in gyros) else None  # type: ignore[arg-type]
         super().__init__(t_all - t_all[0], np.concatenate(accs), gyro_all, rate)
         self.header = header
+        #: The recorded sensor's sample-clock error (positive = slow), measured; pass
+        #: ``-clock_drift`` as the virtual sensor's ``clock_error`` to sample on its grid.
+        self.clock_drift = _measured_drift(self._t, rate)
+
+
+def _measured_drift(t_s: np.ndarray, rate_hz: float) -> float:
+    """Fractional sample-period error over the longest run at ``rate_hz`` (0 if none is usable).
+
+    A run is a stretch whose steps stay within 40 % of the nominal period once averaged over
+    10 samples (batched arrivals average out); link gaps and other rates end a run.
+    """
+    if len(t_s) < 50:
+        return 0.0
+    period = 1.0 / rate_hz
+    k = 10
+    steps = (t_s[k:] - t_s[:-k]) / k
+    ok = np.abs(steps - period) < 0.4 * period
+    best, start = (0, 0), None
+    for i, good in enumerate(np.append(ok, False)):
+        if good and start is None:
+            start = i
+        elif not good and start is not None:
+            if i - start > best[1] - best[0]:
+                best = (start, i)
+            start = None
+    lo, hi = best
+    if hi - lo < 40:
+        return 0.0
+    drift = (t_s[hi - 1 + k] - t_s[lo]) / ((hi - 1 + k - lo) * period) - 1.0
+    return float(np.clip(drift, -0.05, 0.05))
 
 
 def _spread(batch: Any, rate_hz: float) -> np.ndarray:

@@ -289,7 +289,8 @@ class VirtualSensorPeripheral:
         self._stalled: str | None = None  # a Stall in force: its cure
         self._stopped = False
         self._origin_s: float | None = None  # clock time of feed time 0
-        self._next_sample_feed_s: float | None = None
+        self._last_sample_feed_s: float | None = None  # feed time of the latest sample taken
+        self._stream_rate_hz: float | None = None  # rate the running stream task samples at
         self._outbox: asyncio.Queue[Any] | None = None
         self._carry: list[tuple[np.ndarray, int, int]] = []
         # Tasks that only wait on the clock or queues (cancelled on stop) and tasks that send
@@ -514,6 +515,12 @@ class VirtualSensorPeripheral:
         """Start or stop the stream task to follow ``VirtualDevice.streaming``."""
         if self._connection is None:
             return
+        if self.streaming and self.device.streaming and self.device.config.rate_hz != self._stream_rate_hz:
+            # A new rate applies from the next sample on: restart the (sleeping) stream task so
+            # it does not wait out a period of the old rate.
+            assert self._stream_task is not None
+            self._stream_task.cancel()
+            self._stream_task = None
         if self.device.streaming and not self.streaming:
             if self._origin_s is None:
                 self._origin_s = self.clock.monotonic()
@@ -532,20 +539,23 @@ class VirtualSensorPeripheral:
         assert self._origin_s is not None
         origin = self._origin_s
         now_feed = self.clock.monotonic() - origin
-        if self._next_sample_feed_s is None:
-            self._next_sample_feed_s = now_feed
-        elif self._next_sample_feed_s < now_feed:
-            # The sensor kept sampling on its own grid while nobody listened: skip to the next
-            # grid point; the gap's samples are never sent.
-            period = self._sample_period_s()
-            missed = math.ceil((now_feed - self._next_sample_feed_s) / period - 1e-9)
-            self._next_sample_feed_s += missed * period
+        period = self._sample_period_s()
+        if self._last_sample_feed_s is None:
+            next_s = now_feed
+        else:
+            next_s = self._last_sample_feed_s + period
+            if next_s < now_feed:
+                # The sensor kept sampling on its own grid while nobody listened (or switched
+                # rate between two samples): go on from the next grid point; samples of a gap
+                # are never sent.
+                next_s += math.ceil((now_feed - next_s) / period - 1e-9) * period
         ci = self.radio.connection_interval_s
         rng = self._fault_state.rng
         rate = self.device.config.rate_hz
+        self._stream_rate_hz = rate
         self._log("stream_start", rate_hz=rate)
         while connection is self._connection and self.device.streaming:
-            due = self._next_sample_feed_s
+            due = next_s
             wake = due
             if ci is not None:  # next connection event at or after the sample exists
                 wake = math.ceil(due / ci - 1e-9) * ci
@@ -555,10 +565,10 @@ class VirtualSensorPeripheral:
             if connection is not self._connection or not self.device.streaming:
                 break
             now_feed = self.clock.monotonic() - origin
-            period = self._sample_period_s()
-            n = max(1, int(math.floor((now_feed - self._next_sample_feed_s) / period + 1e-9)) + 1)
-            feed_t = self._next_sample_feed_s + period * np.arange(n)
-            self._next_sample_feed_s = float(feed_t[-1] + period)
+            n = max(1, int(math.floor((now_feed - next_s) / period + 1e-9)) + 1)
+            feed_t = next_s + period * np.arange(n)
+            self._last_sample_feed_s = float(feed_t[-1])
+            next_s = self._last_sample_feed_s + period
             self._emit_samples(feed_t)
 
     def _emit_samples(self, feed_t: np.ndarray) -> None:
@@ -708,6 +718,7 @@ class VirtualSensorPeripheral:
             raise ValueError(f"rate_hz {rate_hz} must be positive")
         self.device.config = replace(self.device.config, rate_hz=float(rate_hz))
         self._log("rate_change", rate_hz=float(rate_hz))
+        self._sync_streaming()
 
     def send_garbage(self, length: int = 20) -> None:
         """Queue one notification of random bytes on the first notify characteristic."""

@@ -84,6 +84,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                            help="give up on a dropped sensor after S seconds without a link (default 60)")
     virt = parser.add_argument_group("virtual sensors")
     virt.add_argument("--seed", type=int, default=0, help="seed of the simulated set (default 0)")
+    virt.add_argument("--replay", type=Path, default=None, metavar="RECORDING",
+                      help="feed the virtual sensor(s) with this recording's samples instead of a "
+                           "simulated set (re-record a file over the emulated link)")
     virt.add_argument("--faults", choices=("none", "typical", "harsh"), default="none",
                       help="link conditions of virtual sensors (default none)")
     virt.add_argument("--instant", action="store_true",
@@ -223,14 +226,25 @@ async def _record(args: argparse.Namespace) -> int:
             # the set is simulated at the configuration this command will request
             return SimulatedFeed.for_stream(stream_config(protocol, args), exercise=args.exercise, seed=seed)
 
-        specs = virtual_specs(names, seed=args.seed, faults=args.faults, feed_factory=simulated_set)
+        feed_factory = simulated_set
+        if args.replay is not None:
+            from vbt.ble.feeds import RecordingFeed
+            from vbt.commands._common import existing_file
+
+            replayed = RecordingFeed(existing_file(args.replay, what="recording"))
+
+            def feed_factory(protocol: Any, seed: int) -> Any:
+                return replayed
+
+        specs = virtual_specs(names, seed=args.seed, faults=args.faults, feed_factory=feed_factory)
         duration = args.duration
         if duration is None:  # the simulated set; its own lead-in and tail are part of it
             duration = max((s.feed.duration_s or 0.0) for s in specs)
         async with virtual_environment(*specs, clock=clock) as env:
             targets = [(p.name, p.protocol) for p in env.peripherals]
             extra = {"virtual": {"seed": args.seed, "faults": args.faults,
-                                 "feed": [type(s.feed).__name__ for s in specs]}}
+                                 "feed": [type(s.feed).__name__ for s in specs],
+                                 **({"replayed": str(args.replay)} if args.replay is not None else {})}}
             return await _record_all(args, targets, templates, clock, duration, env.scanner_backend,
                                      env.client_backend, synthetic=True, extra=extra, live_status=not args.instant)
     if args.instant:
