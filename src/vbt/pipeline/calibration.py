@@ -31,7 +31,10 @@ import numpy as np
 #: Prior SD of each bias component (m/s^2): 50 mg, the MPU-6050 initial zero-g offset class.
 _BIAS_PRIOR_MPS2 = 0.5
 #: Prior SD of the gravity reading around the first still reading (m/s^2).
-_G_PRIOR_MPS2 = 0.3
+_G_PRIOR_MPS2 = 0.15
+#: A segment whose drift exceeds this (m/s) failed for some other reason (clipping, large
+#: horizontal acceleration for the norm method, a missed stop) and teaches nothing.
+_MAX_DRIFT_MPS = 0.25
 #: SD of a segment's drift not explained by the model (lever arm, scale, noise) (m/s).
 _DRIFT_SD_MPS = 0.03
 #: Forgetting per segment (the bias walks over minutes).
@@ -72,6 +75,8 @@ class AccelCalibration:
             bias_used, g_used: The bias vector and gravity reading that integration used.
         """
         if span_s <= 0 or not np.all(np.isfinite(c_vec)) or not np.isfinite(drift_mps):
+            return
+        if abs(drift_mps) > _MAX_DRIFT_MPS:
             return
         # drift = (b - b_used).C + (g - g_used) T  =>  b.C + g T = drift + b_used.C + g_used T
         row = np.concatenate((c_vec, [span_s]))

@@ -70,20 +70,27 @@ def prefix_product(q: np.ndarray) -> np.ndarray:
     return out
 
 
+def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cross product of ``(..., 3)`` arrays (plain arithmetic: ``np.cross`` is slow on small arrays)."""
+    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
+    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
+    return np.stack((a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0), axis=-1)
+
+
 def rotate_inverse(q: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Rotate vectors ``v`` by the conjugate of unit quaternions ``q``: ``q* v q``."""
     w = q[..., :1]
     r = -q[..., 1:]
-    t = 2.0 * np.cross(r, v)
-    return v + w * t + np.cross(r, t)
+    t = 2.0 * cross(r, v)
+    return v + w * t + cross(r, t)
 
 
 def rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Rotate vectors ``v`` by unit quaternions ``q``: ``q v q*``."""
     w = q[..., :1]
     r = q[..., 1:]
-    t = 2.0 * np.cross(r, v)
-    return v + w * t + np.cross(r, t)
+    t = 2.0 * cross(r, v)
+    return v + w * t + cross(r, t)
 
 
 def unit(v: np.ndarray) -> np.ndarray:

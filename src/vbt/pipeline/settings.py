@@ -186,7 +186,7 @@ class PipelineSettings:
     clock_block_s: float = 0.5
     clock_window_s: float = 60.0
     clock_prior_ppm: float = 10_000.0
-    max_bridge_gap_s: float = 0.5
+    max_bridge_gap_s: float = 1.5
     drop_margin_s: float = 0.0
 
     still_window_s: float = 0.15

@@ -41,31 +41,54 @@ def window_count(settings: PipelineSettings, rate_hz: float) -> int:
 class _RollingStats:
     """Trailing-window mean and SD of one or more signals, carried across chunks.
 
-    Every window is summed on its own (not as a difference of running sums), so the result is
-    bit-identical however the samples were chunked.
+    Window sums are differences of running sums that continue from chunk to chunk. NumPy's
+    ``cumsum`` adds strictly left to right, so the running sums -- and every window statistic
+    -- are bit-identical however the samples were chunked.
     """
 
     def __init__(self, width: int, ncols: int, ref: float = 0.0) -> None:
         self.width = width
         self.ref = ref
-        self.tail = np.empty((0, ncols))
+        self.s1 = np.zeros((1, ncols))  # running sums up to the last sample
+        self.s2 = np.zeros((1, ncols))
+        self.tail1 = np.zeros((0, ncols))  # running sums of the last width-1 samples... and before
+        self.tail2 = np.zeros((0, ncols))
+        self.count = 0
 
     def update(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Mean and SD over the window ending at each row of ``x`` (NaN until the window fills)."""
         w = self.width
-        full = np.concatenate((self.tail, x - self.ref))
-        self.tail = full[-(w - 1) :] if w > 1 else full[:0]
+        y = x - self.ref
+        c1 = np.cumsum(np.concatenate((self.s1, y)), axis=0)[1:]
+        c2 = np.cumsum(np.concatenate((self.s2, y * y)), axis=0)[1:]
+        # Running sums of the previous `w` samples (the one just before each window).
+        prev1 = np.concatenate((self.tail1, c1))
+        prev2 = np.concatenate((self.tail2, c2))
         n = x.shape[0]
         mean = np.full(x.shape, np.nan)
         sd = np.full(x.shape, np.nan)
-        k = full.shape[0] - w + 1  # windows ending at the last k rows
-        if k <= 0:
-            return mean, sd
-        win = np.lib.stride_tricks.sliding_window_view(full, w, axis=0)  # (k, ncols, w)
-        m = win.mean(axis=2)
-        var = np.maximum((win * win).mean(axis=2) - m * m, 0.0)
-        mean[n - k :] = m + self.ref
-        sd[n - k :] = np.sqrt(var)
+        # window ending at row i of x covers running-sum difference c[i] - c[i - w]
+        have = len(self.tail1)  # sums available before this chunk (at most w)
+        idx = np.arange(n)
+        back = idx + have - w  # index into prev* of the sum just before the window
+        full = (self.count + idx + 1) >= w
+        valid = full & (back >= -1)
+        if valid.any():
+            i = idx[valid]
+            b = back[valid]
+            base1 = np.where((b >= 0)[:, None], prev1[np.maximum(b, 0)], 0.0)
+            base2 = np.where((b >= 0)[:, None], prev2[np.maximum(b, 0)], 0.0)
+            s1 = c1[i] - base1
+            s2 = c2[i] - base2
+            m = s1 / w
+            var = np.maximum(s2 / w - m * m, 0.0)
+            mean[i] = m + self.ref
+            sd[i] = np.sqrt(var)
+        self.count += n
+        self.s1 = c1[-1:]
+        self.s2 = c2[-1:]
+        self.tail1 = prev1[-w:]
+        self.tail2 = prev2[-w:]
         return mean, sd
 
 

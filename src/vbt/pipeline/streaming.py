@@ -65,6 +65,8 @@ _LONG_STILL_S = 1.0
 #: Segments between these durations (s) teach the accelerometer calibration.
 _DRIFT_LEARN_S = 0.5
 _DRIFT_LEARN_MAX_S = 20.0
+#: After this long without an anchor the variance-only fallback may anchor (s).
+_FALLBACK_AFTER_S = 4.0
 #: Growth of the velocity-check allowance with time since the last anchor (m/s per s).
 _DRIFT_ALLOWANCE = 0.03
 #: A still block is a rest (no one holding the bar) when its window SDs are within this
@@ -181,6 +183,9 @@ class StreamingPipeline:
         self._orient: ori.ForwardUp | None = None
         self._orient_next = 0
         self._seg_floor = -1
+        self._su0 = np.array([0.0, 0.0, 1.0])
+        self._sr = np.zeros(3)
+        self._slast = np.zeros(3)
         self._integ: CausalIntegrator | None = None
         self._prov_min = math.inf
         self._prov_top: float | None = None
@@ -193,6 +198,7 @@ class StreamingPipeline:
         self._clip_warned = False
         self._no_still_warned = False
         self._qrun = 0
+        self._crun = 0
         self._still_start_s = 0.0
         self._rate = 100.0
         self._samples_seen = 0
@@ -347,9 +353,8 @@ class StreamingPipeline:
             self._next_tick_s += self.settings.status_interval_s
         # Rate and missing share from the samples up to g only (chunking-independent).
         lo = max(b.base, g - int(self._rate))
-        dts = b.dt[lo - b.base : g - b.base + 1]
-        dts = dts[dts > 0]
-        rate = 1.0 / float(np.median(dts)) if dts.size else self._rate
+        span = float(b.t[g - b.base] - b.t[lo - b.base])
+        rate = (g - lo) / span if span > 0 else self._rate
         filled_after = int(b.filled[g - b.base + 1 :].sum())
         lost = self._lost_seen
         expected = self._samples_seen - (b.end - 1 - g) + lost
@@ -406,6 +411,9 @@ class StreamingPipeline:
         rest = b.sl(start_g, b.end)
         b.vc[rest] = 0.0
         b.pc[rest] = self._p
+        if b.gyro is not None and self._orient is not None:
+            self._propagate(k + 1)
+            self._still_orientation(k)
         self._next = k + 1
         self._no_still_warned = False
         self._wait_since_s = None
@@ -424,7 +432,7 @@ class StreamingPipeline:
         blk = max(self._w, int(round(self._rate)))
         g1 = min(g_end, g0 + blk - ((g0 - self._still_start) % blk))
         sl = b.sl(g0, g1)
-        self._propagate(g1)
+        self._still_propagate(g0, g1)
         a = self._vertical(b.acc[sl], b.up[sl], self._still_g_ref)
         lam = math.exp(-1.0 / (st.still_exit_tau_s * self._rate))
         v, self._leak_zi = signal.lfilter([1.0 / self._rate], [1.0, -lam], a, zi=self._leak_zi)
@@ -436,13 +444,16 @@ class StreamingPipeline:
             self._next = g1
             if (g1 - self._still_start) % blk == 0:
                 lo = max(self._still_start, g1 - blk, b.base)
-                self._still_up, self._still_g_ref = self._gravity(lo, g1)
+                self._still_up, self._still_g_ref = self._gravity(lo, g1, robust=False)
+                if b.gyro is not None and self._orient is not None and float(np.linalg.norm(self._sr)) > 0.05:
+                    self._still_orientation(g1 - 1)  # re-base the small-angle propagation
                 if self._is_rest(lo, g1):
                     # Nobody is holding the bar (no tremor): gravity and gyro bias can be read.
                     if b.gyro is not None and self._orient is not None:
                         acc = b.acc[b.sl(lo, g1)]
-                        self._correct_orientation(g1 - 1, ori.unit(np.median(acc, axis=0)), _REST_TRUST)
-                        self._still_up, self._still_g_ref = self._gravity(lo, g1)
+                        self._correct_orientation(g1 - 1, ori.unit(acc.mean(axis=0)), _REST_TRUST)
+                        self._still_orientation(g1 - 1)
+                        self._still_up, self._still_g_ref = self._gravity(lo, g1, robust=False)
                     self._g_est = self._still_g_ref
                     self._rest_blocks += 1
                     self._update_gyro_bias(g1)
@@ -456,6 +467,11 @@ class StreamingPipeline:
         calm = np.flatnonzero(np.abs(lv) <= 0.25 * st.still_exit_velocity_mps)
         s = lo + int(calm[-1]) if calm.size else max(self._still_start, k - self._w)
         s = max(self._still_start, self._seg_floor, s - 1)
+        if b.gyro is not None and self._orient is not None:
+            # Leave the small-angle still propagation: exact propagation from the segment start.
+            self._orient = ori.ForwardUp(ori.unit(b.up[s - b.base]), self._gyro_bias)
+            self._orient.last = b.gyro[s - b.base].copy()
+            self._orient_next = s + 1
         self._anchor = self._measure_anchor(max(self._still_start, s - self._stats_n()), s + 1, self._still_start_s)
         if s - self._still_start < int(_LONG_STILL_S * self._rate) and self._g_est is not None:
             # A short hold (bar in the hands, swaying) reads gravity worse than the running
@@ -472,15 +488,16 @@ class StreamingPipeline:
         """
         b = self._buf
         sl = b.sl(max(g0, b.base), g1)
-        sd_a = float(np.nanmedian(b.sd_n[sl]))
-        ok = sd_a < _REST_NOISE_FACTOR * float(b.noise_a[sl][-1]) + 0.005
-        if b.gyro is not None:
-            ok = ok and float(np.nanmedian(b.sd_g[sl])) < _REST_NOISE_FACTOR * float(b.noise_g[sl][-1]) + 0.002
+        sd_a = b.sd_n[sl]
+        ok = bool(np.all(np.isfinite(sd_a))) and float(sd_a.mean()) < _REST_NOISE_FACTOR * float(b.noise_a[sl][-1]) + 0.005
+        if ok and b.gyro is not None:
+            ok = float(b.sd_g[sl].mean()) < _REST_NOISE_FACTOR * float(b.noise_g[sl][-1]) + 0.002
         acc = b.acc[sl]
         if ok and len(acc) >= 2 * self._w:
             # Slow postural sway (< 1 Hz, about a degree) hides from short-window SDs but turns
             # the gravity direction: window means must all point the same way.
-            win = np.lib.stride_tricks.sliding_window_view(acc, self._w, axis=0).mean(axis=2)
+            c = np.cumsum(np.concatenate((np.zeros((1, 3)), acc)), axis=0)
+            win = (c[self._w :] - c[: -self._w]) / self._w
             dirs = win / np.linalg.norm(win, axis=1, keepdims=True)
             ref = ori.unit(np.median(dirs, axis=0))
             ok = float(np.min(dirs @ ref)) > math.cos(math.radians(_REST_MAX_TURN_DEG))
@@ -497,7 +514,7 @@ class StreamingPipeline:
         if b.gyro is None or self._rest_blocks * max(self._w, int(round(self._rate))) < n:
             return
         lo = max(b.base, g1 - n)
-        self._gyro_bias = np.median(b.gyro[b.sl(lo, g1)], axis=0)
+        self._gyro_bias = b.gyro[b.sl(lo, g1)].mean(axis=0)
         self._bias_known = True
 
     def _model(self, g_anchor: float) -> tuple[float, np.ndarray]:
@@ -507,21 +524,64 @@ class StreamingPipeline:
         return g_anchor, np.zeros(3)
 
     def _vertical(self, acc: np.ndarray, up: np.ndarray, g: float) -> np.ndarray:
-        """Vertical acceleration against per-sample up vectors (gyro) or by the norm method."""
-        g_hat, b_hat = self._model(g)
+        """Vertical acceleration while still, against the still period's own gravity reading.
+
+        That reading already contains the bias projected at this orientation, so no calibrated
+        bias is applied (a mismatch would show as velocity creeping up through a long rest).
+        """
         up_arg = up if self._buf.gyro is not None and self._orient is not None else None
-        a, _ = ori.vertical_accel(acc, up_arg, self._still_up, g_hat, b_hat)
+        a, _ = ori.vertical_accel(acc, up_arg, self._still_up, g, np.zeros(3))
         return a
 
-    def _gravity(self, g0: int, g1: int) -> tuple[np.ndarray, float]:
-        """Up vector and gravity reading over samples ``g0..g1-1`` of a still period."""
+    def _gravity(self, g0: int, g1: int, *, robust: bool = True) -> tuple[np.ndarray, float]:
+        """Up vector and gravity reading over samples ``g0..g1-1`` of a still period.
+
+        ``robust``: medians (the first samples of a stop may carry the end of a deceleration);
+        block updates inside a long still period use plain means.
+        """
         b = self._buf
         sl = b.sl(max(g0, b.base), g1)
         acc = b.acc[sl]
+        agg = np.median if robust else np.mean
         if b.gyro is not None and self._orient is not None:
             up = b.up[sl]
-            return ori.unit(np.median(up, axis=0)), float(np.median(np.einsum("ij,ij->i", acc, up)))
-        return self._robust_gravity(acc)
+            return ori.unit(agg(up, axis=0)), float(agg(np.einsum("ij,ij->i", acc, up)))
+        if robust:
+            return self._robust_gravity(acc)
+        return ori.unit(acc.mean(axis=0)), float(np.mean(np.linalg.norm(acc, axis=1)))
+
+    def _still_orientation(self, k: int) -> None:
+        """(Re)start the small-angle propagation used while still, from the up at sample ``k``."""
+        b = self._buf
+        assert b.gyro is not None
+        self._su0 = ori.unit(b.up[k - b.base])
+        self._sr = np.zeros(3)
+        self._slast = b.gyro[k - b.base].copy()
+        self._orient_next = k + 1
+
+    def _still_propagate(self, g0: int, g1: int) -> None:
+        """Carry the up vector through a still period: second-order small-angle rotation.
+
+        While still the bar turns by a degree or so; the accumulated rotation vector is a
+        running sum (bit-identical however chunked), re-based when it exceeds 0.05 rad.
+        """
+        b = self._buf
+        if b.gyro is None or self._orient is None:
+            return
+        g0 = max(g0, self._orient_next)
+        if g1 <= g0:
+            return
+        sl = b.sl(g0, g1)
+        gy = b.gyro[sl]
+        prev = np.concatenate((self._slast[None], gy[:-1]))
+        w = 0.5 * (gy + prev) - self._gyro_bias
+        r = np.cumsum(np.concatenate((self._sr[None], w * b.dt[sl][:, None])), axis=0)[1:]
+        c1 = ori.cross(r, np.broadcast_to(self._su0, r.shape))
+        u = self._su0 - c1 + 0.5 * ori.cross(r, c1)
+        b.up[sl] = u / np.linalg.norm(u, axis=1, keepdims=True)
+        self._sr = r[-1].copy()
+        self._slast = gy[-1].copy()
+        self._orient_next = g1
 
     # ------------------------------------------------------------------ orientation (gyro)
 
@@ -634,10 +694,20 @@ class StreamingPipeline:
         vmax = st.still_max_velocity_mps + _DRIFT_ALLOWANCE * elapsed
         ok = q & ((np.abs(v) < vmax) | (elapsed > st.still_velocity_check_s)
                   | (run >= _LONG_QUIET_S * self._rate))
+        # Fallback: long without an anchor, the velocity tests may be failing because the
+        # gravity reading went wrong; a window quiet by accelerometer/gyro variance alone,
+        # lasting `_LONG_QUIET_S`, then anchors (and re-reads gravity).
+        classic = self._quiet(g0, g1, float(self._still_g_ref)) & (elapsed > _FALLBACK_AFTER_S)
+        crun = _run_lengths(classic, self._crun_before(g0))
+        ok |= classic & (crun >= _LONG_QUIET_S * self._rate)
         hit = np.flatnonzero(ok)
         self._qrun = int(run[-1]) if len(run) else 0
+        self._crun = int(crun[-1]) if len(crun) else 0
         if hit.size:
             k = g0 + int(hit[0])
+            if not q[k - g0] and self._calib is not None:
+                # Anchored only by the fallback: the calibration had gone wrong; start it over.
+                self._calib = AccelCalibration(float(np.median(b.mean_n[b.sl(max(k - self._w + 1, b.base), k + 1)])))
             self._provisional(g0, k + 1, out)
             e = k - self._w + 1
             at = float(b.arrival[k - b.base])
@@ -689,6 +759,9 @@ class StreamingPipeline:
         q[n - len(flat) :] = flat
         return q
 
+    def _crun_before(self, g0: int) -> int:
+        return self._crun if g0 > self._seg_start + 1 else 0
+
     def _quiet_run_before(self, g0: int) -> int:
         """Quiet-run length carried into ``g0`` (0 at a segment's first samples)."""
         return self._qrun if g0 > self._seg_start + 1 else 0
@@ -727,11 +800,21 @@ class StreamingPipeline:
                     target = ori.unit((1.0 - _ENTRY_TRUST) * up[-1] + _ENTRY_TRUST * ori.unit(np.median(acc_b, axis=0)))
                     up = ori.smoothed_up(b.gyro[sl], dt, up[0], target, A.gyro_bias, A.gyro_bias)
         a, x = ori.vertical_accel(acc, up, A.up, g_hat, b_hat)
-        kin = integrate_segment(a, dt, t, self._p, detrend=anchored,
-                                still_from=None if w0 is None else w0 - s)
+        still_from = None if w0 is None else w0 - s
+        kin = integrate_segment(a, dt, t, self._p, detrend=anchored, still_from=still_from)
+        learn = True
+        if up is None and anchored:
+            # Accelerometer only: the norm method folds horizontal acceleration in, a fixed
+            # projection on the opening stop's up vector folds bar roll in. Keep whichever
+            # better satisfies zero velocity at the closing stop (model selection by the
+            # ZUPT residual; the norm wins whenever the sensor turns a lot).
+            a_p = acc @ A.up - float(np.median(acc[: max(1, min(len(acc), self._w))] @ A.up))
+            kin_p = integrate_segment(a_p, dt, t, self._p, detrend=True, still_from=still_from)
+            if abs(kin_p.drift_mps) < 0.5 * abs(kin.drift_mps):
+                a, kin, learn = a_p, kin_p, False
         span = float(t[-1] - t[0])
         clean = not b.clipped[sl].any() and float(b.filled[sl].mean()) < 0.1
-        if anchored and clean and _DRIFT_LEARN_S <= span <= _DRIFT_LEARN_MAX_S and self._calib is not None:
+        if learn and anchored and clean and _DRIFT_LEARN_S <= span <= _DRIFT_LEARN_MAX_S and self._calib is not None:
             # Each closed segment is one equation for the accelerometer bias vector.
             c_vec = np.array([float(np.sum(0.5 * (x[1:, j] + x[:-1, j]) * dt[1:])) for j in range(3)])
             self._calib.add_segment(c_vec, span, kin.drift_mps, b_hat, g_hat)

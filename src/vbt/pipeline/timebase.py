@@ -48,6 +48,9 @@ _CLIP_FRACTION = 0.995
 #: Blocks of clock history needed before dropped samples are inferred from arrival delays
 #: (before that the rate is not known well enough to tell a drop from a rate error).
 _MIN_BLOCKS_FOR_DROPS = 2
+#: Clock-line refits: every block for the first blocks of a stream, then every few blocks.
+_REFIT_EARLY = 8
+_REFIT_EVERY = 4
 #: How far back the step test looks for on-time bursts (s).
 _STEP_WINDOW_S = 0.4
 
@@ -83,6 +86,13 @@ class SampleChunk:
         return int(self.t_s.shape[0])
 
 
+def _median(a: np.ndarray) -> float:
+    """Median of a small 1-D array (sort-based: far less overhead than ``np.median``)."""
+    srt = np.sort(a)
+    n = len(srt)
+    return float(0.5 * (srt[(n - 1) // 2] + srt[n // 2]))
+
+
 class _ClockFit:
     """Lower-envelope line ``arrival = c + b * x`` over completed blocks (see module doc).
 
@@ -103,6 +113,8 @@ class _ClockFit:
         self._bx: list[np.ndarray] = []
         self._ba: list[np.ndarray] = []
         self.excess_stats: deque[tuple[float, float]] = deque(maxlen=20)
+        self._thr_cache: tuple[float, float] | None = None
+        self._closed = 0
 
     def reset(self) -> None:
         """Forget the envelope history (after a break); keep the rate as the new prior."""
@@ -111,6 +123,8 @@ class _ClockFit:
         self.block_id = None
         self._bx, self._ba = [], []
         self.excess_stats.clear()
+        self._thr_cache = None
+        self._closed = 0
 
     def map(self, x: np.ndarray) -> np.ndarray:
         return self.c + self.b * x  # type: ignore[operator]
@@ -134,9 +148,14 @@ class _ClockFit:
                 if last.any():
                     e = ar[last] - self.map(x[last])
                     u = e - e.min()
-                    self.excess_stats.append((float(np.median(u)), float(np.max(u))))
+                    self.excess_stats.append((_median(u), float(np.max(u))))
         self._bx, self._ba = [], []
-        self._refit()
+        self._thr_cache = None
+        self._closed += 1
+        # Refit every block while the line is young, then every `_REFIT_EVERY` blocks: the
+        # window spans a minute, so the line hardly moves in between.
+        if self._closed <= _REFIT_EARLY or self._closed % _REFIT_EVERY == 0:
+            self._refit()
 
     def _refit(self) -> None:
         n = len(self.points)
@@ -163,8 +182,8 @@ class _ClockFit:
                 lim = 3.0 * math.sqrt(self.prior_var)
                 beta = min(max(beta, -lim), lim)
                 # Drop blocks whose minimum sits well above the line (a burst of late packets).
-                med = float(np.median(resid))
-                mad = max(float(np.median(np.abs(resid - med))), 0.5e-3)
+                med = _median(resid)
+                mad = max(_median(np.abs(resid - med)), 0.5e-3)
                 keep = resid <= med + 3.0 * mad
                 if keep.all() or keep.sum() < 3:
                     break
@@ -177,8 +196,10 @@ class _ClockFit:
         """(typical, high) group-last excess over its block's floor in recent blocks, or None."""
         if len(self.excess_stats) < 2:
             return None
-        st = np.asarray(self.excess_stats)
-        return float(np.median(st[:, 0])), float(np.median(st[:, 1]))
+        if self._thr_cache is None:
+            st = np.asarray(self.excess_stats)
+            self._thr_cache = (_median(st[:, 0]), _median(st[:, 1]))
+        return self._thr_cache
 
 
 class Timebase:
@@ -558,20 +579,21 @@ class Timebase:
                 first = arrival[start:end] > prev_ar
                 e_prev = prev_ar - fit.map(prev_x)
                 # Cheap pre-filter against the line's floor, then the step test per candidate.
-                cand = np.flatnonzero(first & (e_prev > high + 0.5 * period + self.settings.drop_margin_s))
-                for j in cand.tolist():
+                limit = high + 0.5 * period + self.settings.drop_margin_s
+                cand = np.flatnonzero(first & (e_prev > limit))
+                if cand.size:
                     # A drop is a *step* in delay against bursts that arrived on time just
                     # before; a slowly rising delay is a rate error the line fit absorbs.
-                    floor = self._recent_excess(float(prev_x[j]), j, e_prev, first, prev_x)
-                    if not math.isfinite(floor):
-                        continue
-                    step = e_prev[j] - floor
-                    if step < high + 0.5 * period + self.settings.drop_margin_s:
-                        continue
-                    m = int(round((step - typical) / period))
-                    if m >= 1:
+                    floors = self._recent_floors(prev_x, e_prev, first, cand)
+                    step = e_prev[cand] - floors
+                    good = np.isfinite(floors) & (step >= limit)
+                    ms = np.rint((step - typical) / period)
+                    good &= ms >= 1
+                    hitc = np.flatnonzero(good)
+                    if hitc.size:
+                        j = int(cand[hitc[0]])
+                        m = int(ms[hitc[0]])
                         cut = start + j
-                        break
                 upto = cut - start
                 self._remember_excess(prev_x[:upto][first[:upto]], e_prev[:upto][first[:upto]])
             if cut > start:
@@ -619,21 +641,43 @@ class Timebase:
                 self._excess_hist.popleft()
             self._excess_hist.append((x, e))
 
-    def _recent_excess(self, x_now: float, j: int, e_prev, first, prev_x) -> float:  # noqa: ANN001
-        """Lowest group-last excess in the `_STEP_WINDOW_S` before the burst at ``j``."""
-        lo = x_now - _STEP_WINDOW_S
-        while self._excess_hist and float(self._excess_hist[0][0][-1]) < lo:
-            self._excess_hist.popleft()
-        vals = [np.inf]
-        for xs, es in self._excess_hist:
-            sel = (xs >= lo) & (xs < x_now)
-            if sel.any():
-                vals.append(float(es[sel].min()))
-        if j > 0:
-            sel = first[:j] & (prev_x[:j] >= lo)
-            if sel.any():
-                vals.append(float(e_prev[:j][sel].min()))
-        return min(vals)
+    def _recent_floors(self, prev_x: np.ndarray, e_prev: np.ndarray, first: np.ndarray, cand: np.ndarray) -> np.ndarray:
+        """Lowest group-last excess in the `_STEP_WINDOW_S` before each candidate burst.
+
+        Vectorised range-minimum queries (sparse table) over the recent history plus the bursts
+        of this span that precede each candidate.
+        """
+        hist_x = [h[0] for h in self._excess_hist]
+        hist_e = [h[1] for h in self._excess_hist]
+        xs = np.concatenate(hist_x + [prev_x[first]]) if hist_x else prev_x[first]
+        es = np.concatenate(hist_e + [e_prev[first]]) if hist_e else e_prev[first]
+        n = len(xs)
+        x_now = prev_x[cand]
+        # Position of each candidate's own burst in the concatenation: the window is [lo, hi).
+        hi = np.searchsorted(xs, x_now, side="left")
+        lo = np.searchsorted(xs, x_now - _STEP_WINDOW_S, side="left")
+        out = np.full(len(cand), np.inf)
+        if n == 0:
+            return out
+        table = [es]
+        k = 1
+        while 2 * k <= n:
+            prev = table[-1]
+            table.append(np.minimum(prev[:-k], prev[k:]))
+            k *= 2
+        length = hi - lo
+        ok = length > 0
+        if ok.any():
+            lev = np.floor(np.log2(np.maximum(length[ok], 1))).astype(np.int64)
+            l0, h0 = lo[ok], hi[ok]
+            res = np.empty(len(l0))
+            for level in np.unique(lev).tolist():
+                sel = lev == level
+                t = table[level]
+                span = 1 << level
+                res[sel] = np.minimum(t[l0[sel]], t[h0[sel] - span])
+            out[ok] = res
+        return out
 
     # ------------------------------------------------------------------ common
 
