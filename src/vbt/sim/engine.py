@@ -585,7 +585,8 @@ def _render(blocks: list[SetBlock], spec: SensorSpec, rate_hz: float, session_en
     t = sample_times(spec, rate_hz, t_first, session_end_s)
     acc = np.empty((len(t), 3))
     gyr = np.zeros((len(t), 3))
-    sos = lowpass_sos(spec.lowpass_fraction * rate_hz, PHYSICS_RATE_HZ) if spec.lowpass_fraction else None
+    sos = (lowpass_sos(spec.lowpass_fraction * rate_hz, PHYSICS_RATE_HZ, spec.lowpass_order)
+           if spec.lowpass_fraction else None)
     prev_end_idx = 0
     last_acc = None
     for bi, blk in enumerate(blocks):

@@ -61,18 +61,19 @@ Bench J-curve                    0.04-0.14 m horizontal             bar touches 
 Bar roll with depth              squat 15-40 deg (bar rides the     torso inclination changes ~20-45 deg in a
                                  back as the torso leans), OHP      squat [M]; wrist angle changes in presses
                                  8-25, bench/DL/row 0-15 deg        [D]
-Bar tilt / yaw                   tilt N(0, 0.5 deg) per unit depth, uneven press, walkout turns; at the
-                                 sway 0.1-0.4 deg; yaw N(0, 1-1.5   sleeve (0.5-1 m from centre) 1 deg of tilt
-                                 deg), sway 0.2-0.8 deg             moves the sensor ~1.5 cm [D]
+Bar tilt / yaw                   tilt N(0, 0.5 deg) per unit depth; uneven press, walkout turns; at the
+                                 yaw N(0, 1-1.5 deg)                sleeve (0.5-1 m from centre) 1 deg of tilt
+                                                                    moves the sensor ~1.5 cm [D]
 Contact velocity at rack/floor   rerack 0.10-0.35 m/s, set-down     impact pulse 10-25 ms gives 1.5-6 g
                                  0.2-0.6, dead-stop touch 0.05-0.2, spikes ("> 2-3 g" rack impacts, science.md
                                  touch-and-go DL 0.2-0.5            §2) [M]/[D]
 Impact vibration                 8-30 Hz, decay 0.05-0.25 s         bar/plate ringing [D]
 Hand tremor                      6-12 Hz, 0.03-0.2 m/s^2 RMS        physiological tremor band 8-12 Hz [M];
                                                                     amplitude [D]
-Postural sway / breathing        0.1-0.6 Hz, 0.5-2.5 mm vertical,   the bar is never perfectly still while
-                                 1-8 mm horizontal, roll 0.3-1.5    held [D]
-                                 deg
+Postural sway / breathing        0.1-0.6 Hz RMS: 0.3-1.5 mm         the bar is never perfectly still while
+                                 vertical, 1-5 mm horizontal, roll  held; mm-level, so that "still" at a
+                                 0.2-1 deg, tilt 0.05-0.2 deg, yaw  sleeve-mounted sensor means < ~1 cm/s
+                                 0.1-0.5 deg                        [D]
 Failed attempt                   reaches 8-85 % of ROM (beta        stalls near the sticking region [D]; stall
                                  2.2, 2.8), stalls 1-3 s, sinks     >= ~1 s is the failure criterion in
                                  0-3 cm, then down to safeties      science.md §2 [M]
@@ -1011,13 +1012,13 @@ def _finish(arr: dict[str, np.ndarray], b: _Builder, rng: np.random.Generator, f
     pert = np.zeros((n, 3))
     for axis, w in ((0, 0.7), (1, 0.4), (2, 1.0)):
         pert[:, axis] += trem_disp * w * _band_noise(rng, n, fs, 6.0, 12.0)
-    sway = (rng.uniform(0.002, 0.008), rng.uniform(0.001, 0.005), rng.uniform(0.0005, 0.0025))
+    sway = (rng.uniform(0.001, 0.005), rng.uniform(0.0005, 0.003), rng.uniform(0.0003, 0.0015))
     for axis in range(3):
         pert[:, axis] += sway[axis] * _band_noise(rng, n, fs, 0.1, 0.6)
     pert *= held[:, None]
     ang_pert = np.zeros((n, 3))
     # roll (hands turning the bar), tilt (one side higher: small, lifters keep the bar level), yaw
-    for axis, (lo, hi) in enumerate(((0.3, 1.5), (0.1, 0.4), (0.2, 0.8))):
+    for axis, (lo, hi) in enumerate(((0.2, 1.0), (0.05, 0.2), (0.1, 0.5))):
         ang_pert[:, axis] = math.radians(rng.uniform(lo, hi)) * _band_noise(rng, n, fs, 0.1, 0.8)
     ang_pert *= held[:, None]
     # Impact vibration: damped ringing of bar and plates after each contact.

@@ -38,7 +38,7 @@ Gyro bias (residual)         +/-0.5-3 deg/s (after start-up calibration;     MPU
 Gyro g-sensitivity           0.1 deg/s/g (MPU-6050), 0.05 others             §6.1 [V] / [D]
 Gyro scale error             +/-1-3 %                                        [D]
 Anti-alias low-pass          2nd-order Butterworth at 0.25-0.45 x rate       chip DLPF (e.g. WitMotion bandwidth
-                             (none when faults = "none")                     register 20-256 Hz, §sensors 2) [D]
+                             (faults "none": 4th order at 0.4 x rate)        register 20-256 Hz, §sensors 2) [D]
 Full scale                   accel +/-2/4/8/16 g, gyro +/-2000 deg/s,        per protocol; impacts saturate small
                              16-bit                                          ranges (science.md §2 "> 2-3 g")
 Sample-clock drift           +/-0.3 % typical, +/-1 % harsh; WitMotion       MPU-60x0 clock +/-1 % [V]; WitMotion
@@ -265,6 +265,7 @@ class SensorSpec:
             misalignment matrix.
         gyro_noise_rads_rthz, gyro_bias_rads, gyro_scale, gyro_gsens_rads_per_mps2: Gyro errors.
         lowpass_fraction: Anti-alias cut-off as a fraction of the rate (None: no filter).
+        lowpass_order: Order of that Butterworth filter (the chip's DLPF: 2; ideal: 4).
         clock_drift: Fractional sample-clock error: the real sample period is
             ``(1 + clock_drift) / rate`` (positive = runs slow).
         clock_warmup_drift: Additional drift reached after warm-up (same time constant).
@@ -292,6 +293,7 @@ class SensorSpec:
     clock_drift: float
     clock_warmup_drift: float
     g_local_mps2: float
+    lowpass_order: int = 2
 
     @property
     def has_gyro(self) -> bool:
@@ -301,10 +303,15 @@ class SensorSpec:
     @classmethod
     def ideal(cls, mounting: Mounting, *, accel_range_g: float = 16.0, gyro_range_dps: float | None = 2000.0,
               g_local_mps2: float = STANDARD_GRAVITY_MPS2) -> SensorSpec:
-        """An error-free sensor (for physics tests): no noise, bias, scale, filter, drift or quantisation."""
+        """An error-free sensor (for physics tests): no noise, bias, scale, drift or quantisation.
+
+        It still band-limits like every real MEMS (a sharp 4th-order anti-alias filter at 0.4 x
+        rate): sampling the raw 1 kHz motion would alias impact ringing and make integrated
+        velocity wrong, which no real sensor does.
+        """
         z3 = (0.0, 0.0, 0.0)
         return cls("ideal", mounting, accel_range_g, gyro_range_dps, False, 0.0, z3, z3, 300.0, 0.0, 100.0, z3,
-                   (z3, z3, z3), 0.0, z3, z3, 0.0, None, 0.0, 0.0, g_local_mps2)
+                   (z3, z3, z3), 0.0, z3, z3, 0.0, 0.4, 0.0, 0.0, g_local_mps2, lowpass_order=4)
 
     @classmethod
     def random(
@@ -448,11 +455,11 @@ def static_reading(angles_rad: np.ndarray, mounting: Mounting, g_local_mps2: flo
 # --------------------------------------------------------------------------- the measurement model
 
 
-def lowpass_sos(cutoff_hz: float, fs: float) -> np.ndarray:
-    """2nd-order Butterworth low-pass (SOS) at ``cutoff_hz`` (capped at 0.45 fs): the chip's DLPF."""
+def lowpass_sos(cutoff_hz: float, fs: float, order: int = 2) -> np.ndarray:
+    """Butterworth low-pass (SOS) at ``cutoff_hz`` (capped at 0.45 fs): the chip's anti-alias DLPF."""
     from scipy.signal import butter
 
-    return butter(2, min(cutoff_hz, 0.45 * fs), fs=fs, output="sos")
+    return butter(order, min(cutoff_hz, 0.45 * fs), fs=fs, output="sos")
 
 
 def apply_lowpass(x: np.ndarray, sos: np.ndarray) -> np.ndarray:
