@@ -24,6 +24,22 @@ from vbt.commands.dashboard import lift_from
 from vbt.commands.replay import add_display_options, add_fatigue_options, print_result
 
 DEFAULT_SENSOR = "witmotion"
+#: The demo lifter goes to 1 rep in reserve, so the STOP flag -- the product's point -- shows.
+DEFAULT_STOP_RIR = 1
+
+
+def demo_feed(exercise: str, stop_rir: int):  # noqa: ANN201 - (protocol, seed) -> SampleFeed
+    """Feed factory for the demo's virtual sensor: one simulated set ending ``stop_rir`` short of failure."""
+
+    def make(protocol: Any, seed: int) -> Any:
+        from vbt.ble.feeds import SimulatedFeed
+        from vbt.sources.ble import recommended_config
+
+        # Simulated at the configuration the dashboard's BleSource will request.
+        return SimulatedFeed.for_stream(recommended_config(protocol), exercise=exercise, seed=seed,
+                                        stop_rir=stop_rir)
+
+    return make
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -40,6 +56,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--sensor", default=DEFAULT_SENSOR, metavar="NAME",
                         help=f"which sensor family to emulate (default {DEFAULT_SENSOR})")
     parser.add_argument("--seed", type=int, default=0, help="seed of the simulated lifter and set (default 0)")
+    parser.add_argument("--stop-rir", type=int, default=DEFAULT_STOP_RIR, choices=range(0, 6), metavar="N",
+                        help=f"the simulated lifter stops with N reps in reserve (default {DEFAULT_STOP_RIR}: "
+                             "close enough to failure for STOP to show)")
     parser.add_argument("--faults", choices=("none", "typical", "harsh"), default="none",
                         help="Bluetooth link faults to emulate (default none)")
     parser.add_argument("--screenshot", type=Path, default=None, metavar="PNG",
@@ -76,14 +95,16 @@ def run(args: argparse.Namespace) -> int:
 
         run_ = asyncio.run(virtual_headless(protocol, exercise=lift.exercise, load_kg=lift.load_kg,
                                             target_rir=lift.target_rir, vl_cutoff_pct=args.vl_cutoff,
-                                            seed=args.seed, faults=args.faults, duration_s=args.duration))
+                                            seed=args.seed, faults=args.faults, duration_s=args.duration,
+                                            feed=demo_feed(lift.exercise, args.stop_rir)))
         print_result(run_.result, args.format)
         return 0
     from vbt.ui.controller import virtual_choices
     from vbt.ui.launch import build_dashboard, run_dashboard
 
     dash = build_dashboard(lift=lift, seed=args.seed, faults=args.faults, vl_cutoff_pct=args.vl_cutoff,
-                           sound=not args.no_sound, fps=args.fps, db_path=False)
+                           sound=not args.no_sound, fps=args.fps, db_path=False,
+                           virtual_feed=demo_feed(lift.exercise, args.stop_rir))
     choice = next(c for c in virtual_choices() if c.protocol == protocol)
     dash.window.sensor_panel.set_choices([choice, *virtual_choices()])
     dash.backend.connect_sensor(choice)
@@ -99,7 +120,8 @@ def _screenshot(args: argparse.Namespace, lift: Any, protocol: str) -> int:
 
     clock = FakeClock(until_idle=True)
     dash = build_dashboard(lift=lift, clock=clock, seed=args.seed, faults=args.faults, vl_cutoff_pct=args.vl_cutoff,
-                           sound=False, fps=args.fps, db_path=False, offscreen=True, size=(1600, 1000))
+                           sound=False, fps=args.fps, db_path=False, offscreen=True, size=(1600, 1000),
+                           virtual_feed=demo_feed(lift.exercise, args.stop_rir))
     try:
         choice = next(c for c in virtual_choices() if c.protocol == protocol)
         dash.window.sensor_panel.set_choices([choice, *virtual_choices()])

@@ -248,7 +248,7 @@ class SessionController:
 
     async def _virtual_source(self, choice: m.SensorChoice, meta: dict) -> Source:
         from vbt.ble.environment import virtual_environment, virtual_specs
-        from vbt.sources.ble import BleSource, recommended_config, scan
+        from vbt.sources.ble import BleSource, find_sensor, recommended_config
 
         def simulated_set(protocol, seed: int):  # noqa: ANN001, ANN202 - SensorProtocol -> SampleFeed
             if self.virtual_feed is not None:
@@ -270,13 +270,11 @@ class SessionController:
         cm = virtual_environment(*specs, clock=self.clock)
         env = await cm.__aenter__()
         self._env_cm = cm
-        found = await scan(VIRTUAL_SCAN_TIMEOUT_S, backend=env.scanner_backend, clock=self.clock)
-        if not found:
-            from vbt.errors import SensorNotFoundError
-
-            raise SensorNotFoundError(f"virtual {choice.protocol}", VIRTUAL_SCAN_TIMEOUT_S)
+        # find_sensor returns as soon as the advertisement is heard (a full scan would wait).
+        found = await find_sensor(env.peripherals[0].name, VIRTUAL_SCAN_TIMEOUT_S, backend=env.scanner_backend,
+                                  clock=self.clock)
         self.virtual_duration_s = specs[0].feed.duration_s
-        return BleSource(found[0], client_backend=env.client_backend, clock=self.clock, synthetic=True, **meta)
+        return BleSource(found, client_backend=env.client_backend, clock=self.clock, synthetic=True, **meta)
 
     async def _close_environment(self) -> None:
         cm, self._env_cm = self._env_cm, None

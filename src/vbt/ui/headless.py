@@ -137,6 +137,7 @@ async def virtual_headless(
     seed: int = 0,
     faults: str = "none",
     duration_s: float | None = None,
+    feed=None,  # noqa: ANN001 - (protocol, seed) -> SampleFeed
 ) -> HeadlessRun:
     """A virtual sensor doing a simulated set, through the emulated BLE link and the live path.
 
@@ -150,28 +151,25 @@ async def virtual_headless(
         seed: Simulated lifter and set.
         faults: Link faults (``none``, ``typical``, ``harsh``).
         duration_s: Stop after this much simulated time (default: the simulated session).
+        feed: ``(protocol, seed) -> SampleFeed`` (default: a simulated set of ``exercise``).
     """
     import asyncio
 
     from vbt.ble.environment import virtual_environment, virtual_specs
     from vbt.ble.feeds import SimulatedFeed
-    from vbt.sources.ble import BleSource, recommended_config, scan
+    from vbt.sources.ble import BleSource, find_sensor, recommended_config
 
     clock = FakeClock(until_idle=True)
 
     def simulated_set(proto, feed_seed: int):  # noqa: ANN001, ANN202
         return SimulatedFeed.for_stream(recommended_config(proto), exercise=exercise, seed=feed_seed)
 
-    specs = virtual_specs([protocol], seed=seed, faults=faults, feed_factory=simulated_set)
+    specs = virtual_specs([protocol], seed=seed, faults=faults, feed_factory=feed or simulated_set)
     duration = duration_s if duration_s is not None else (specs[0].feed.duration_s or 60.0)
     lift = m.LiftInfo(exercise, load_kg, target_rir)
     async with virtual_environment(*specs, clock=clock) as env:
-        found = await scan(5.0, backend=env.scanner_backend, clock=clock)
-        if not found:
-            from vbt.errors import SensorNotFoundError
-
-            raise SensorNotFoundError(f"virtual {protocol}", 5.0)
-        source = BleSource(found[0], client_backend=env.client_backend, clock=clock, synthetic=True,
+        found = await find_sensor(env.peripherals[0].name, 5.0, backend=env.scanner_backend, clock=clock)
+        source = BleSource(found, client_backend=env.client_backend, clock=clock, synthetic=True,
                            exercise=exercise, load_kg=load_kg)
 
         async def stop_later() -> None:
