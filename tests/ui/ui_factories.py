@@ -63,7 +63,8 @@ def make_set(index: int = 1, *, failed_attempt: bool = False, low_quality_rep: i
     attempts = []
     if failed_attempt:
         attempts.append(FailedAttempt(start_s=reps[-1].end_s + 2.0, end_s=reps[-1].end_s + 4.0, rom_m=0.18))
-        reps[-1].flag = FLAG_FAILURE
+        reps[-1].flag = FLAG_FAILURE  # the failed attempt proves the last rep was the last possible
+        reps[-1].rir_estimate, reps[-1].rir_interval = 0.0, (0.0, 0.0)
     return SetResult(index=index, start_s=reps[0].start_s, end_s=(attempts or reps)[-1].end_s, reps=reps,
                      failed_attempts=attempts, velocity_loss_pct=reps[-1].velocity_loss_pct,
                      rir_estimate=0.0 if failed_attempt else reps[-1].rir_estimate, reference_rep_index=2)

@@ -39,6 +39,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     add_fatigue_options(parser)
     parser.add_argument("--athlete", default=None, metavar="NAME", help="whose history is shown")
     add_db_option(parser)
+    parser.add_argument("--no-save", action="store_true",
+                        help="do not store this session's sets in the history database (a real sensor's "
+                             "sets are stored when it disconnects; virtual sensors' never)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the simulated lifter of --virtual (default 0)")
     parser.add_argument("--faults", choices=("none", "typical", "harsh"), default="none",
                         help="link faults of --virtual (default none)")
@@ -86,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
 
     dash = build_dashboard(lift=lift, db_path=args.db, athlete=args.athlete, seed=args.seed, faults=args.faults,
                            vl_cutoff_pct=args.vl_cutoff, sound=not args.no_sound, fps=args.fps,
+                           save_live_sets=False if args.no_save else None,
                            recordings_dir=Path(args.recordings_dir) if args.recordings_dir else None)
     if virtual is not None:
         choice = next(c for c in virtual_choices() if c.protocol == virtual)

@@ -70,6 +70,8 @@ class SessionController:
         faults: Link faults of virtual sensors: a preset name (``none``, ``typical``, ``harsh``)
             or a `vbt.ble.faults.FaultPlan`.
         vl_cutoff_pct: Optional fixed velocity-loss cut-off for the stop flag.
+        save_live_sets: Store a live session's sets in the history database when it ends
+            (None: for real sensors only -- a simulated lifter is nobody's history).
         progress_interval_s: Replay-position reporting period.
     """
 
@@ -86,6 +88,7 @@ class SessionController:
         seed: int = 0,
         faults: str | object = "none",
         vl_cutoff_pct: float | None = None,
+        save_live_sets: bool | None = None,
         progress_interval_s: float = PROGRESS_INTERVAL_S,
     ) -> None:
         self.emit = emit
@@ -98,6 +101,7 @@ class SessionController:
         self.virtual_feed = virtual_feed
         self.seed = seed
         self.vl_cutoff_pct = vl_cutoff_pct
+        self.save_live_sets = save_live_sets
         self.faults = faults
         #: Length of the virtual sensor's simulated session (s), once one is connected.
         self.virtual_duration_s: float | None = None
@@ -112,6 +116,7 @@ class SessionController:
         self._translator: EventTranslator | None = None
         self._session = None
         self._kind = ""  # "replay" | "live"
+        self._live_kind = ""  # "ble" | "virtual"
         self._replay_path: Path | None = None
         self._recording = None  # the parsed Recording, reused across seeks
         self._speed: float | None = 1.0
@@ -244,6 +249,7 @@ class SessionController:
             self.emit(m.ConnectionState(m.CONN_IDLE, str(err), choice.label))
             self.emit(m.Notice("error", str(err)))
             return
+        self._live_kind = choice.kind
         await self._start(source, kind="live", title=choice.label)
 
     async def _virtual_source(self, choice: m.SensorChoice, meta: dict) -> Source:
@@ -397,11 +403,46 @@ class SessionController:
             return
         self.emit(m.HistoryRows(tuple(rows), "" if rows else f"no {self.lift.exercise} sets in the history yet"))
 
+    async def show_history_set(self, row: m.HistoryRow) -> None:
+        """Load a previous set (its latest analysis) for the set view."""
+        title = f"{row.date}  {row.exercise}" + ("" if row.load_kg is None else f" {row.load_kg:g} kg")
+        lift = m.LiftInfo(row.exercise, row.load_kg, self.lift.target_rir)
+        try:
+            sr = await asyncio.to_thread(self._read_history_set, row.set_key)
+        except VbtError as err:
+            self.emit(m.ReviewSet(None, f"cannot show that set: {err}"))
+            return
+        if sr is None:
+            self.emit(m.ReviewSet(None, f"set from {row.date} has no stored analysis"))
+            return
+        self.emit(m.ReviewSet(sr, title, lift))
+
+    def _history_path(self) -> Path | None:
+        return None if self.db_path in (None, True) else Path(self.db_path)  # type: ignore[arg-type]
+
+    def _read_history_set(self, set_id: object):  # noqa: ANN202 - SetResult | None
+        from vbt.fatigue.history import HistoryDb
+
+        with HistoryDb(self._history_path(), create=False) as db:
+            latest = db.latest_analysis(int(set_id))  # type: ignore[arg-type]
+        return None if latest is None else latest.set_result
+
+    def _save_to_history(self, result, recording_path: Path | None) -> None:  # noqa: ANN001 - AnalysisResult
+        """Store a live session's sets (real sensors only: simulated lifts are not history)."""
+        from vbt.fatigue.history import HistoryDb
+
+        with HistoryDb(self._history_path()) as db:
+            athlete = db.resolve_athlete(self.athlete)
+            ids = db.save_analysis(result, athlete=athlete, recording_path=recording_path,
+                                   settings={"target_rir": self.lift.target_rir, "vl_cutoff_pct": self.vl_cutoff_pct,
+                                             "source": "vbt dashboard"})
+        self.emit(m.Notice("info", f"{len(ids)} set(s) saved to the history database for {athlete}"))
+
     def _read_history(self, limit: int) -> list[m.HistoryRow]:
         from vbt.fatigue.history import HistoryDb
 
-        path = None if self.db_path in (None, True) else self.db_path
-        if path is not None and not Path(path).exists():
+        path = self._history_path()
+        if path is not None and not path.exists():
             return []
         with HistoryDb(path, create=False) as db:
             exercise = None if self.lift.exercise == "generic" else self.lift.exercise
@@ -440,6 +481,7 @@ class SessionController:
     async def _start(self, source: Source, *, kind: str, title: str, fast_forward_to: float | None = None) -> None:
         self._kind = kind
         self._source = source
+        self._recorder_path = None
         self._finished.clear()
         self.result, self.error = None, ""
         self.emit(m.SessionStarted(kind, title))
@@ -493,7 +535,15 @@ class SessionController:
             await cancel_and_wait(self._progress_task)
             self._progress_task = None
             self._report_progress()
+            recorded = self._recorder_path
             self._stop_recorder()
+            save = self.save_live_sets if self.save_live_sets is not None else self._live_kind == "ble"
+            if kind == "live" and save and self.db_path is not False and self.result is not None and self.result.reps:
+                try:
+                    await asyncio.to_thread(self._save_to_history, self.result, recorded)
+                    await self.load_history()
+                except VbtError as err:
+                    self.emit(m.Notice("error", f"sets not saved to the history: {err}"))
             await self._close_environment()
             self.emit(m.SessionFinished(self.result, self.error))
             self.emit(m.ConnectionState(m.CONN_LOST if self.error and kind == "live" else m.CONN_FINISHED,

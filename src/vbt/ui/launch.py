@@ -45,6 +45,7 @@ def build_dashboard(
     seed: int = 0,
     faults: str | object = "none",
     vl_cutoff_pct: float | None = None,
+    save_live_sets: bool | None = None,
     sound: bool = True,
     fps: float = 30.0,
     recordings_dir: Path | None = None,
@@ -61,6 +62,7 @@ def build_dashboard(
         virtual_feed: What virtual sensors measure (see `SessionController`).
         seed, faults: Simulated lifter / set seed and link faults of virtual sensors.
         vl_cutoff_pct: Optional fixed velocity-loss cut-off for the stop flag.
+        save_live_sets: Store live sets in the history (None: real sensors only).
         sound: Start with the STOP sound enabled.
         fps: Redraw rate.
         recordings_dir: Where "Record" writes.
@@ -79,7 +81,8 @@ def build_dashboard(
 
     def make_controller() -> SessionController:
         return SessionController(bridge.post, clock=clock, lift=lift, db_path=db_path, athlete=athlete,
-                                 virtual_feed=virtual_feed, seed=seed, faults=faults, vl_cutoff_pct=vl_cutoff_pct)
+                                 virtual_feed=virtual_feed, seed=seed, faults=faults, vl_cutoff_pct=vl_cutoff_pct,
+                                 save_live_sets=save_live_sets)
 
     backend = DashboardBackend(make_controller, bridge.post)
     window = MainWindow(bridge, backend, sensor_choices=virtual_choices(), sound=StopSound(enabled=sound),

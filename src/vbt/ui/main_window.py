@@ -47,6 +47,9 @@ from vbt.ui.set_view import SetView
 from vbt.ui.sound import StopSound
 from vbt.ui.trace import VelocityTrace
 
+#: `MainWindow.viewed_set` value while a previous set from the history is shown.
+REVIEW = -1
+
 #: File-dialog filter for recordings.
 RECORDING_FILTER = "vbt recordings (*.jsonl *.jsonl.gz);;CSV files (*.csv);;All files (*)"
 
@@ -66,6 +69,7 @@ class Backend(Protocol):
     def set_recording(self, on: bool, path: Path | None = None) -> None: ...
     def set_lift(self, lift: m.LiftInfo) -> None: ...
     def load_history(self) -> None: ...
+    def show_history_set(self, row: HistoryRow) -> None: ...
     def shutdown(self) -> None: ...
 
 
@@ -103,7 +107,7 @@ class MainWindow(QMainWindow):
         self.backend = backend
         self.sound = sound if sound is not None else StopSound()
         self.recordings_dir = recordings_dir or Path.cwd()
-        #: The set shown (None: follow the newest set live).
+        #: The set shown (None: follow the newest set live; `REVIEW`: a set from the history).
         self.viewed_set: int | None = None
         self.setWindowTitle("vbt-monitor")
         self.resize(1500, 950)
@@ -214,17 +218,21 @@ class MainWindow(QMainWindow):
             self.sound.play()
 
     def _history_selected(self, row: HistoryRow) -> None:
-        self.status_label.setText(
-            f"history: {row.date} {row.exercise} - {row.reps} reps, best {row.best_mps or 0:.2f} m/s"
-        )
+        self.viewed_set = REVIEW
+        self.sets_table.follow_button.setEnabled(True)
+        self.backend.show_history_set(row)
 
     def show_set(self, index: int | None) -> None:
         """Show set ``index`` of this session (None: follow the newest set live)."""
         self.viewed_set = index
+        if index is None:
+            self.sets_table.select_set(None)
         self.refresh({md.DIRTY_SET})
 
     # ------------------------------------------------------------------ redraw
     def shown_set(self) -> md.SetState | None:
+        if self.viewed_set == REVIEW:
+            return self.model.review
         if self.viewed_set is not None:
             state = self.model.set_by_index(self.viewed_set)
             if state is not None:
@@ -238,6 +246,9 @@ class MainWindow(QMainWindow):
             self.lift_panel.set_lift(model.lift)
             self.set_view.set_lift(model.lift)
         if dirty & {md.DIRTY_SET, md.DIRTY_SETS}:
+            reviewing = self.viewed_set == REVIEW
+            self.set_view.set_title(f"HISTORY  |  {model.review_title}" if reviewing else "")
+            self.set_view.set_lift(model.review_lift if reviewing else model.lift)
             self.set_view.set_state(self.shown_set())
         if md.DIRTY_SETS in dirty:
             self.sets_table.set_sets(model.sets)
@@ -271,4 +282,4 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
-__all__ = ["RECORDING_FILTER", "Backend", "MainWindow", "default_exercises"]
+__all__ = ["RECORDING_FILTER", "REVIEW", "Backend", "MainWindow", "default_exercises"]

@@ -243,6 +243,21 @@ class HistoryRows:
     message: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class ReviewSet:
+    """A previous set from the history database, to show in the set view.
+
+    Attributes:
+        set_result: The set as last analysed (None: it could not be loaded; see ``title``).
+        title: What it is ("2026-11-20 14:02  squat 100 kg").
+        lift: Exercise and load of that set.
+    """
+
+    set_result: SetResult | None
+    title: str
+    lift: LiftInfo | None = None
+
+
 UiMessage = (
     RepUpdate
     | RepRetracted
@@ -260,6 +275,7 @@ UiMessage = (
     | LiftInfo
     | SensorList
     | HistoryRows
+    | ReviewSet
 )
 
 
@@ -329,6 +345,7 @@ __all__ = [
     "RepRetracted",
     "RepUpdate",
     "ReplayProgress",
+    "ReviewSet",
     "SensorChoice",
     "SensorList",
     "SessionFinished",

@@ -380,6 +380,10 @@ class DashboardModel:
         self.sensor_choices: list[m.SensorChoice] = []
         #: Every connection state seen, in order (the panel shows the last; tests read all).
         self.connection_history: deque[tuple[str, str]] = deque(maxlen=100)
+        #: A previous set from the history database being looked at (None: none).
+        self.review: SetState | None = None
+        self.review_title = ""
+        self.review_lift: m.LiftInfo | None = None
         self.session_kind = ""
         self.session_title = ""
         self.dirty: set[str] = set()
@@ -508,6 +512,13 @@ class DashboardModel:
         elif isinstance(msg, m.HistoryRows):
             self.history, self.history_message = list(msg.rows), msg.message
             self.dirty.add(DIRTY_HISTORY)
+        elif isinstance(msg, m.ReviewSet):
+            self.review = None if msg.set_result is None else SetState.from_set_result(msg.set_result)
+            self.review_title, self.review_lift = msg.title, msg.lift
+            if msg.set_result is None:
+                self.notices.append(m.Notice("error", msg.title))
+                self.dirty.add(DIRTY_NOTICE)
+            self.dirty.add(DIRTY_SET)
         elif isinstance(msg, m.SensorList):
             self.sensor_choices = list(msg.choices)
             self.dirty.add(DIRTY_SCAN)

@@ -137,7 +137,11 @@ class SetsTable(QWidget):
         self.set_selected.emit(index)
 
     def _follow(self) -> None:
-        self.table.clearSelection()
+        self._quiet = True
+        try:
+            self.table.clearSelection()
+        finally:
+            self._quiet = False
         self.follow_button.setEnabled(False)
         self.set_selected.emit(None)
 

@@ -512,6 +512,8 @@ class SetView(QWidget):
         super().__init__(parent)
         self.state: SetState | None = None
         self.lift: LiftInfo | None = None
+        #: Replaces the neutral banner text (e.g. "HISTORY ..." for a previous set).
+        self.title = ""
         self.banner = StopBanner(self)
         self.readout = LastRepReadout(self)
         self.chart = RepBarChart(self)
@@ -546,7 +548,14 @@ class SetView(QWidget):
             self.overlay.set_state(state)
         self._update_banner()
 
+    def set_title(self, title: str) -> None:
+        """Text for the neutral banner instead of the live set header ("" restores it)."""
+        self.title = title
+        self._update_banner()
+
     def header_text(self) -> str:
+        if self.title:
+            return self.title
         parts = [f"SET {self.state.index}" if self.state is not None else "NO SET YET"]
         if self.lift is not None:
             what = self.lift.exercise

@@ -248,6 +248,9 @@ class DashboardBackend:
     def load_history(self) -> None:
         self._submit(self.controller.load_history())
 
+    def show_history_set(self, row: Any) -> None:
+        self._submit(self.controller.show_history_set(row))
+
     def shutdown(self, timeout_s: float = 10.0) -> None:
         """Stop the session and the worker thread (idempotent)."""
         if not self.worker.is_running:
