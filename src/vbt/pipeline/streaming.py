@@ -65,6 +65,10 @@ _LONG_STILL_S = 1.0
 #: Segments between these durations (s) teach the accelerometer calibration.
 _DRIFT_LEARN_S = 0.5
 _DRIFT_LEARN_MAX_S = 20.0
+#: After a link break: a looser still test (tremor allowed) that must last this long (s).
+_WAIT_SUSTAIN_S = 0.4
+_WAIT_LOOSE_SD_MPS2 = 0.25
+_WAIT_LOOSE_GYRO_RADS = 0.1
 #: After this long without an anchor the variance-only fallback may anchor (s).
 _FALLBACK_AFTER_S = 4.0
 #: Growth of the velocity-check allowance with time since the last anchor (m/s per s).
@@ -199,6 +203,8 @@ class StreamingPipeline:
         self._no_still_warned = False
         self._qrun = 0
         self._crun = 0
+        self._wrun = 0
+        self._g_break: float | None = None
         self._still_start_s = 0.0
         self._rate = 100.0
         self._samples_seen = 0
@@ -305,6 +311,8 @@ class StreamingPipeline:
         # The sensor may have turned during the gap: orientation and gravity reading restart
         # from the next still period (the gyro bias is the sensor's and stays).
         self._orient = None
+        self._g_break = self._g_est
+        self._wrun = 0
         self._g_est = None
         self._state = _WAIT
         self._wait_since_s = None
@@ -367,8 +375,19 @@ class StreamingPipeline:
         g0, g1 = self._next, g_end
         if self._wait_since_s is None:
             self._wait_since_s = float(b.t[g0 - b.base])
-        q = self._quiet(g0, g1, None)
-        # The first window after the start or a break must lie inside the new stream.
+        q = self._quiet(g0, g1, self._g_break)
+        if self._g_break is not None:
+            # After a link break the bar may be mid-set, held and trembling: accept a looser
+            # quietness if it lasts `_WAIT_SUSTAIN_S` at the gravity reading known from before.
+            sl = b.sl(g0, g1)
+            loose = (
+                (b.sd_n[sl] < np.maximum(b.thr_a[sl], _WAIT_LOOSE_SD_MPS2))
+                & (b.sd_g[sl] <= np.maximum(b.thr_g[sl], _WAIT_LOOSE_GYRO_RADS))
+                & (np.abs(b.mean_n[sl] - self._g_break) < 0.15)
+            )
+            run = _run_lengths(loose, self._wrun)
+            self._wrun = int(run[-1]) if len(run) else 0
+            q = q | (run >= _WAIT_SUSTAIN_S * self._rate)
         idx = np.flatnonzero(q)
         if not idx.size:
             self._next = g1
@@ -402,6 +421,7 @@ class StreamingPipeline:
         self._leak_zi = np.zeros(1)
         if self._g_est is None:
             self._g_est = self._still_g_ref
+        self._g_break = None
         if self._calib is None:
             self._calib = AccelCalibration(self._still_g_ref)
         if not self._bias_known and b.gyro is not None:

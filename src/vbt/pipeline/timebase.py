@@ -48,6 +48,8 @@ _CLIP_FRACTION = 0.995
 #: Blocks of clock history needed before dropped samples are inferred from arrival delays
 #: (before that the rate is not known well enough to tell a drop from a rate error).
 _MIN_BLOCKS_FOR_DROPS = 2
+#: Largest share of a sample period by which a clock-offset change is slewed in per sample.
+_SLEW_FRACTION = 0.1
 #: Clock-line refits: every block for the first blocks of a stream, then every few blocks.
 _REFIT_EARLY = 8
 _REFIT_EVERY = 4
@@ -253,6 +255,8 @@ class Timebase:
         self._warm: list[ImuBatch] = []
         self._last_arrival = -math.inf
         self._prev_real: tuple[float, float] | None = None
+        self._slew_r = 0
+        self._slew_cb: tuple[float, float] | None = None
         self._excess_hist: deque[tuple[np.ndarray, np.ndarray]] = deque()
         self.range_mps2 = (settings.accel_range_g or 16.0) * STANDARD_GRAVITY_MPS2
         self.first_t_s: float | None = None
@@ -330,6 +334,33 @@ class Timebase:
         arrival = np.concatenate([b.arrival_times() for b in warm])
         return self._push_sensor(xs, acc, gyro, arrival)
 
+    # ------------------------------------------------------------------ host mapping
+
+    def _slewed(self, x: np.ndarray) -> np.ndarray:
+        """Host times ``c + b x`` from the current fit, kept continuous across refits.
+
+        A refit can move the line's offset by tens of milliseconds; applied at once, sample
+        times would jump or even run backwards. The difference is slewed in at most
+        `_SLEW_FRACTION` of a sample period per sample instead, counted in integer nanoseconds
+        so the result is bit-identical however the input is chunked. (Integration uses the
+        rate alone, never these offsets.)
+        """
+        c, b = self.fit.c, self.fit.b
+        assert c is not None
+        if self._slew_cb is not None and self._slew_cb != (c, b):
+            oc, ob = self._slew_cb
+            self._slew_r += int(round(((oc + ob * float(x[0])) - (c + b * float(x[0]))) * 1e9))
+        self._slew_cb = (c, b)
+        step = max(1, int(round(_SLEW_FRACTION * self.nominal_period_s * 1e9)))
+        r = self._slew_r
+        rk = np.sign(r) * np.maximum(abs(r) - step * np.arange(1, len(x) + 1, dtype=np.int64), 0)
+        self._slew_r = int(rk[-1]) if len(rk) else r
+        return c + b * x + rk * 1e-9
+
+    def _slew_reset(self) -> None:
+        self._slew_r = 0
+        self._slew_cb = None
+
     # ------------------------------------------------------------------ sensor clock
 
     def _push_sensor(
@@ -379,6 +410,7 @@ class Timebase:
                     self._warn_gap(float(arrival[s]), dx[s] * self.fit.b, bridged=False)
                 self.breaks += 1
                 self.fit.reset()
+                self._slew_reset()
             keep = ~dup[s:e]
             if brk:
                 keep[0] = True
@@ -477,7 +509,7 @@ class Timebase:
             if fit.c is None:
                 # First samples of a stream: assume the first arrival had the floor latency.
                 fit.c = float(arrival[start] - fit.b * x[start])
-            t[start:end] = fit.map(x[start:end])
+            t[start:end] = self._slewed(x[start:end])
             rate[start:end] = fit.b
             fit.add(x[start:end], arrival[start:end])
             start = end
@@ -503,7 +535,7 @@ class Timebase:
             dt = dxs * fit.b
             if brk or xp is None:
                 dt[0] = 0.0
-            pieces.append((x, a, g, ar, fl, fit.map(x), dt))
+            pieces.append((x, a, g, ar, fl, self._slewed(x), dt))
             state["x_prev"] = float(x[-1])
 
         def emit() -> None:

@@ -1,0 +1,90 @@
+"""Sample timing: measured rate, drops, gaps, breaks, non-finite samples, chunking."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from firmware_protocols import ImuBatch, merge_batches
+from tests.pipeline.synthetic import LinkModel, Rep, SensorModel, packetize, render, trajectory
+from vbt.pipeline.settings import DEFAULT_SETTINGS
+from vbt.pipeline.timebase import Timebase
+
+
+def run(batches: list[ImuBatch], **kw) -> tuple[Timebase, dict[str, np.ndarray]]:
+    tb = Timebase(DEFAULT_SETTINGS, **kw)
+    chunks = [c for b in batches for c in tb.push(b)]
+    out = {k: np.concatenate([getattr(c, k) for c in chunks]) for k in ("t_s", "dt_s", "filled", "arrival_s")}
+    out["acc"] = np.concatenate([c.accel_mps2 for c in chunks])
+    out["breaks"] = np.array([c.break_before for c in chunks])
+    return tb, out
+
+
+def stream(rate: float = 100.0, slow: float = 0.0, duration: float = 40.0, **link) -> list[ImuBatch]:
+    t, v, a, _ = trajectory([Rep(0.6, 0.8)], lead_s=duration / 2, tail_s=duration / 2)
+    ts, acc, gyro = render(t, v, a, SensorModel(rate_hz=rate, clock_error=-slow, gyro=False))
+    stream.sent = len(ts)  # type: ignore[attr-defined]
+    return packetize(ts, acc, gyro, rate, LinkModel(**link))
+
+
+def test_sample_count_clock_measures_a_slow_sensor() -> None:
+    # WitMotion runs about 1 % slow (sensors.md §2): the nominal rate would be a 1 % velocity error.
+    tb, _ = run(stream(rate=200.0, slow=0.01, interval_s=0.03, jitter_s=0.002))
+    assert tb.rate_hz == pytest.approx(198.0, rel=5e-4)
+    assert tb.samples_filled == 0
+
+
+def test_dropped_notifications_are_found_from_arrival_times() -> None:
+    batches = stream(rate=50.0, interval_s=0.0075, jitter_s=0.002, drop=0.05, burst=3)
+    sent = stream.sent  # type: ignore[attr-defined]
+    tb, out = run(batches)
+    lost = sent - sum(len(b) for b in batches)
+    assert lost > 20
+    assert abs(tb.samples_filled - lost) <= 0.1 * lost
+    assert tb.rate_hz == pytest.approx(50.0, rel=2e-3)
+    assert 100 * lost / sent == pytest.approx(tb.missing_pct, abs=1.0)
+
+
+def test_sensor_time_gaps_are_filled_or_broken() -> None:
+    n = 1000
+    t = np.arange(n) / 100.0
+    keep = np.ones(n, bool)
+    keep[300:310] = False  # 0.1 s: bridged
+    keep[600:900] = False  # 3 s: too long, the stream breaks
+    acc = np.tile([0.0, 0.0, 9.81], (n, 1))
+    acc[:, 0] = t
+    batches = [ImuBatch(float(t[i]), acc[i : i + 1], None, t[i : i + 1], 100.0) for i in np.flatnonzero(keep)]
+    tb, out = run(batches)
+    assert tb.samples_filled == 10
+    assert out["breaks"].sum() == 2  # the very first chunk and the long gap
+    assert tb.samples_lost == 300
+    filled = out["filled"]
+    assert np.allclose(out["acc"][filled, 0], out["t_s"][filled], atol=1e-9)  # linear fill
+    assert any("too long to bridge" in w for w in tb.warnings)
+
+
+def test_nonfinite_samples_are_held_and_counted() -> None:
+    acc = np.tile([0.0, 0.0, 9.81], (100, 1))
+    acc[40:43] = np.nan
+    t = np.arange(100) / 50.0
+    tb, out = run([ImuBatch(float(t[-1]), acc, None, t, 50.0)])
+    assert tb.nonfinite == 3
+    assert np.isfinite(out["acc"]).all()
+    assert out["filled"][40:43].all()
+
+
+@pytest.mark.parametrize("size", [1, 7, 10**9])
+def test_timing_does_not_depend_on_chunking(size: int) -> None:
+    batches = stream(rate=100.0, slow=0.004, interval_s=0.02, jitter_s=0.002, drop=0.03)
+    merged = merge_batches(batches)
+    assert merged is not None
+    rechunked = []
+    for i in range(0, len(merged), size):
+        ar = merged.arrival_time_s[i : i + size]
+        rechunked.append(ImuBatch(float(ar[-1]), merged.accel_mps2[i : i + size], None, None, 100.0, ar))
+    _, base = run(batches)
+    _, other = run(rechunked)
+    for key in ("t_s", "dt_s", "filled", "acc"):
+        assert np.array_equal(base[key], other[key]), key
+    # Times never run backwards, however the clock line is refitted.
+    assert np.all(np.diff(base["t_s"]) > 0)
