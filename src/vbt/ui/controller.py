@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 
 #: How often the replay position is reported (s of clock time).
 PROGRESS_INTERVAL_S = 0.1
+#: Decoded data gathered per pipeline call while fast-forwarding a replay (s of recording).
+FAST_FORWARD_BATCH_S = 1.0
 #: Seconds a virtual sensor's scan may take before we give up.
 VIRTUAL_SCAN_TIMEOUT_S = 5.0
 
@@ -518,7 +520,7 @@ class SessionController:
                 session = Session(tap, tracker=tracker, listeners=[translator], exercise=self.lift.exercise,
                                   load_kg=self.lift.load_kg, target_rir=self.lift.target_rir)
                 self._session = session
-                self.result = await session.run()
+                self.result = await self._consume(session, tap, source)
                 if kind == "replay":
                     self._paused = True  # at the end: the transport offers "Play" (from the start)
                 lost = getattr(source, "lost", None)
@@ -552,6 +554,45 @@ class SessionController:
             self._tap = None
             self._finished.set()
 
+    async def _consume(self, session, tap: TapSource, source: Source):  # noqa: ANN001, ANN202 - Session -> result
+        """`Session.run` for an already open source, plus bulk feeding while fast-forwarding.
+
+        Item by item, exactly like `Session.run`, while the stream plays at a speed (live, or a
+        paced replay). While a replay runs as fast as possible (a seek, or "max"), decoded
+        samples are gathered into batches of up to `FAST_FORWARD_BATCH_S` before they go to
+        the pipeline -- the bulk path of ``vbt analyze``, which the pipeline guarantees gives the
+        same reps (its results do not depend on chunking) -- because feeding notifications one
+        at a time costs far more than decoding them. The decoder is the session's own, so its
+        state carries on seamlessly when normal speed resumes.
+        """
+        from firmware_protocols import ImuBatch, merge_batches
+
+        session.source_name = str(getattr(tap, "path", "") or tap.header.sensor_model or tap.header.sensor)
+        session.start(tap.header)
+        pending: list[ImuBatch] = []
+
+        def flush() -> None:
+            merged = merge_batches(pending)
+            pending.clear()
+            if merged is not None:
+                session.process_batches([merged])
+
+        async for item in tap:
+            fast = self._kind == "replay" and getattr(source, "speed", 1.0) is None
+            if fast and isinstance(item, RawPacket) and session.decoder is not None:
+                pending.extend(session.decoder.feed(item.char_uuid, item.payload, item.host_time_s))
+            elif fast and isinstance(item, ImuBatch):
+                pending.append(item)
+            else:
+                flush()
+                session.process_item(item)
+                continue
+            if pending and pending[-1].host_time_s - pending[0].arrival_times()[0] >= FAST_FORWARD_BATCH_S:
+                flush()
+        flush()
+        session.finish()
+        return session.result()
+
     async def stop(self) -> None:
         """Stop the running session (if any) and wait until it has cleaned up."""
         task, self._task = self._task, None
@@ -579,4 +620,4 @@ def virtual_choices() -> tuple[m.SensorChoice, ...]:
     return tuple(m.SensorChoice(f"virtual {PROTOCOLS[n].display_name}", "virtual", n) for n in names)
 
 
-__all__ = ["PROGRESS_INTERVAL_S", "SessionController", "recording_file_name", "virtual_choices"]
+__all__ = ["FAST_FORWARD_BATCH_S", "PROGRESS_INTERVAL_S", "SessionController", "recording_file_name", "virtual_choices"]
