@@ -189,7 +189,7 @@ def build_full_chain(plans: list[dict], seed: int, workdir: str) -> tuple[list[S
 
     rng = np.random.default_rng([seed, 4])
     stats = {"label_reps": 0, "detected_reps": 0, "matched": 0, "missed_sets": 0, "sessions": 0,
-             "path": ""}
+             "path": "", "fa_true": 0, "fa_found": 0, "fa_false": 0}
     out: list[SimSet] = []
     for plan in plans:
         athlete, ex, i = plan["athlete"], plan["exercise"], plan["index"]
@@ -218,6 +218,12 @@ def build_full_chain(plans: list[dict], seed: int, workdir: str) -> tuple[list[S
                 detected, rirs, n_matched = found
                 stats["detected_reps"] += len(detected.reps)
                 stats["matched"] += n_matched
+                # Failed attempts: the pipeline's detection against the labels (a false one after
+                # the last rep turns that rep's flag into "failure").
+                has_fa = bool(detected.failed_attempts)
+                stats["fa_true"] += bool(lab.failed_attempts)
+                stats["fa_found"] += bool(lab.failed_attempts) and has_fa
+                stats["fa_false"] += (not lab.failed_attempts) and has_fa
                 if not detected.reps or len(rirs) != len(detected.reps):
                     continue  # nothing detected, or a set the lifter could not do a rep of
                 rule = None if lab.to_failure else lab.stop_rir
@@ -407,6 +413,17 @@ def _print(title: str, s: dict) -> None:
     print(f"  80 % interval covers {s['coverage80_pct']:.0f} % of true RIRs")
 
 
+def _load_cache(path: str | None, key: tuple) -> tuple[list[SimSet], str] | None:
+    import os
+    import pickle
+
+    if not path or not os.path.exists(path):
+        return None
+    with open(path, "rb") as fh:
+        stored_key, sets, mode = pickle.load(fh)
+    return (sets, mode) if stored_key == key else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--athletes", type=int, default=80, help="simulated athletes (4 evaluation sets each)")
@@ -415,11 +432,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="smoke run: 20 athletes")
     ap.add_argument("--target-rir", type=int, default=2)
     ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
+    ap.add_argument("--cache", default=None, metavar="FILE",
+                    help="keep the analysed corpus in FILE (pickle): later runs with the same FILE skip the chain")
     args = ap.parse_args(argv)
     n = 20 if args.quick else args.athletes
     t0 = time.perf_counter()
     plans = plan_corpus(n, args.seed)
-    if args.rep_level:
+    cached = _load_cache(args.cache, (n, args.seed, args.rep_level))
+    if cached is not None:
+        sets, mode = cached
+    elif args.rep_level:
         sets = build_rep_level(plans, args.seed)
         mode = "rep level (simulator MCV + measurement noise)"
     else:
@@ -429,7 +451,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             sets, chain = build_full_chain(plans, args.seed, tmp)
         mode = (f"full chain (simulator -> {chain['path']} -> tracker); {chain['sessions']} sessions, "
                 f"{chain['matched']}/{chain['label_reps']} labelled reps matched, "
-                f"{chain['detected_reps']} detected, {chain['missed_sets']} sets not found")
+                f"{chain['detected_reps']} detected, {chain['missed_sets']} sets not found; failed attempts: "
+                f"{chain['fa_found']}/{chain['fa_true']} found, {chain['fa_false']} reported in sets without one")
+    if args.cache and cached is None:
+        import pickle
+
+        with open(args.cache, "wb") as fh:
+            pickle.dump(((n, args.seed, args.rep_level), sets, mode), fh)
     t1 = time.perf_counter()
     pop = evaluate(sets, personalised=False, target_rir=args.target_rir)
     per = evaluate(sets, personalised=True, target_rir=args.target_rir)
