@@ -229,3 +229,27 @@ def make_set(
     t, v, a, truth = trajectory(reps, **kw)
     ts, acc, gyro = render(t, v, a, model)
     return packetize(ts, acc, gyro, model.rate_hz, link), truth
+
+
+def path(moves: list[tuple[float, float]], fs: float = 1000.0):
+    """Dense (t, v, a) from moves ``(displacement_m, duration_s)``; displacement 0 = stand still.
+
+    Each move is a half-sine velocity bump, so it starts and ends at rest.
+    """
+    segs = []
+    for disp, dur in moves:
+        n = int(round(dur * fs))
+        tau = np.arange(n) / fs
+        segs.append(np.zeros(n) if disp == 0 else disp * math.pi / (2 * dur) * np.sin(math.pi * tau / dur))
+    v = np.concatenate(segs)
+    t = np.arange(len(v)) / fs
+    return t, v, np.gradient(v, 1.0 / fs)
+
+
+def make_path(moves: list[tuple[float, float]], model: SensorModel | None = None,
+              link: LinkModel | None = None) -> list[ImuBatch]:
+    """Batches for a `path`."""
+    model = model or SensorModel()
+    t, v, a = path(moves)
+    ts, acc, gyro = render(t, v, a, model)
+    return packetize(ts, acc, gyro, model.rate_hz, link or LinkModel())

@@ -65,6 +65,9 @@ _LONG_STILL_S = 1.0
 #: Segments between these durations (s) teach the accelerometer calibration.
 _DRIFT_LEARN_S = 0.5
 _DRIFT_LEARN_MAX_S = 20.0
+#: The fixed-axis projection (no gyro) is only considered when the specific force stays within
+#: 15 deg of the opening stop's up vector (more means the sensor turned, not just accelerated).
+_PROJECTION_MAX_COS = math.cos(math.radians(15.0))
 #: After a link break: a looser still test (tremor allowed) that must last this long (s).
 _WAIT_SUSTAIN_S = 0.4
 _WAIT_LOOSE_SD_MPS2 = 0.25
@@ -823,11 +826,11 @@ class StreamingPipeline:
         still_from = None if w0 is None else w0 - s
         kin = integrate_segment(a, dt, t, self._p, detrend=anchored, still_from=still_from)
         learn = True
-        if up is None and anchored:
+        if up is None and anchored and float(np.min(x @ A.up)) > _PROJECTION_MAX_COS:
             # Accelerometer only: the norm method folds horizontal acceleration in, a fixed
-            # projection on the opening stop's up vector folds bar roll in. Keep whichever
-            # better satisfies zero velocity at the closing stop (model selection by the
-            # ZUPT residual; the norm wins whenever the sensor turns a lot).
+            # projection on the opening stop's up vector folds bar roll in. When the force
+            # direction never strays far from that up vector, keep whichever better satisfies
+            # zero velocity at the closing stop (model selection by the ZUPT residual).
             a_p = acc @ A.up - float(np.median(acc[: max(1, min(len(acc), self._w))] @ A.up))
             kin_p = integrate_segment(a_p, dt, t, self._p, detrend=True, still_from=still_from)
             if abs(kin_p.drift_mps) < 0.5 * abs(kin.drift_mps):
