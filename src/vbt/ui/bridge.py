@@ -120,6 +120,9 @@ class Bridge(QObject):
         self.frames = 0
         #: Messages received before coalescing (tests compare with what the model applied).
         self.received = 0
+        #: Longest wait between two drains while the timer ran (s): how long the UI stalled.
+        self.max_drain_gap_s = 0.0
+        self._last_drain_s: float | None = None
 
     # ------------------------------------------------------------------ worker side
     def post(self, message: m.UiMessage) -> None:
@@ -129,6 +132,7 @@ class Bridge(QObject):
     # ------------------------------------------------------------------ UI side
     def start(self) -> None:
         """Start draining at the frame rate."""
+        self._last_drain_s = None
         self.timer.start()
 
     def stop(self) -> None:
@@ -147,6 +151,10 @@ class Bridge(QObject):
 
     def drain(self) -> set[str]:
         """Apply all queued messages to the model; emit ``updated`` if anything changed."""
+        now = self.perf_clock()
+        if self._last_drain_s is not None and self.timer.isActive():
+            self.max_drain_gap_s = max(self.max_drain_gap_s, now - self._last_drain_s)
+        self._last_drain_s = now
         pending = self.take_pending()
         if pending:
             self.received += len(pending)

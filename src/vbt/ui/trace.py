@@ -47,7 +47,9 @@ class VelocityTrace(pg.PlotWidget):
         item.setDownsampling(mode="peak", auto=True)
         item.setClipToView(True)
         item.addLine(y=0, pen=pg.mkPen(theme.GRID, width=1))
-        self.curve = item.plot(pen=pg.mkPen(theme.TEXT, width=2))
+        # No antialiasing on the scrolling curve: it is redrawn every frame, and at 2 px on a
+        # dark ground the difference is invisible while the raster cost is not.
+        self.curve = item.plot(pen=pg.mkPen(theme.TEXT, width=2), antialias=False)
         self._regions: list[pg.LinearRegionItem] = []
         self._region_key: tuple = ()
         #: Redraws performed (tests check that drawing follows the timer, not the data).
