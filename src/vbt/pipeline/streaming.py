@@ -198,7 +198,7 @@ class StreamingPipeline:
         self._prov_top: float | None = None
         self._trace_step = 1
         self._next_tick_s: float | None = None
-        self._warned: set[str] = set()
+        self._warned: dict[str, None] = {}  # insertion-ordered: warnings in the order they arose
         self._tb_warn_seen = 0
         self._finished = False
         self._last_at_s = 0.0
@@ -394,12 +394,13 @@ class StreamingPipeline:
         idx = np.flatnonzero(q)
         if not idx.size:
             self._next = g1
-            t_now = float(b.t[-1])
-            if t_now - self._wait_since_s > _NO_STILL_WARN_S and not self._no_still_warned:
+            late = np.flatnonzero(b.t[b.sl(g0, g1)] - self._wait_since_s > _NO_STILL_WARN_S)
+            if late.size and not self._no_still_warned:
                 self._no_still_warned = True
-                self._warn(out, float(b.arrival[-1]), "no-still",
-                           f"no still period for {t_now - self._wait_since_s:.0f} s: velocity cannot be anchored "
-                           "until the bar rests (is the sensor on the bar?)")
+                g = g0 + int(late[0])
+                self._warn(out, float(b.arrival[g - b.base]), "no-still",
+                           f"no still period for {_NO_STILL_WARN_S:.0f} s from t={self._wait_since_s:.1f} s: velocity "
+                           "cannot be anchored until the bar rests (is the sensor on the bar?)")
             return
         k = g0 + int(idx[0])
         start = max(k - self._w + 1, b.base)
@@ -724,6 +725,21 @@ class StreamingPipeline:
         crun = _run_lengths(classic, self._crun_before(g0))
         ok |= classic & (crun >= _LONG_QUIET_S * self._rate)
         hit = np.flatnonzero(ok)
+        over = np.flatnonzero(elapsed > st.max_segment_s)
+        if over.size and (not hit.size or over[0] < hit[0]):
+            # Too long without a still period: close here, without drift correction. The cut
+            # is at the first sample past the limit, however the input was chunked.
+            j = int(over[0])
+            g = g0 + j
+            self._provisional(g0, g + 1, out)
+            at = float(b.arrival[g - b.base])
+            self._warn(out, at, "long-motion", f"{elapsed[j]:.0f} s of motion without a still period at "
+                       f"t={t[j]:.1f} s: reps there are not drift-corrected (low quality)")
+            self._close_segment(g, None, at, out, anchored=False)
+            self._state = _WAIT
+            self._wait_since_s = None
+            self._next = g + 1
+            return
         self._qrun = int(run[-1]) if len(run) else 0
         self._crun = int(crun[-1]) if len(crun) else 0
         if hit.size:
@@ -740,14 +756,6 @@ class StreamingPipeline:
             return
         self._provisional(g0, g1, out)
         self._next = g1
-        if elapsed[-1] > st.max_segment_s:
-            at = float(b.arrival[-1])
-            key = "long-motion"
-            self._warn(out, at, key, f"{elapsed[-1]:.0f} s of motion without a still period at t={t[-1]:.1f} s: "
-                       "reps there are not drift-corrected (low quality)")
-            self._close_segment(g1 - 1, None, at, out, anchored=False)
-            self._state = _WAIT
-            self._wait_since_s = None
 
     def _flat(self, g0: int, g1: int) -> np.ndarray:
         """Quiet windows of the open segment: flat causal velocity, near-zero mean acceleration.
@@ -962,7 +970,7 @@ class StreamingPipeline:
     def _warn(self, out: list[PipelineEvent], at_s: float, code: str, message: str) -> None:
         if message in self._warned:
             return
-        self._warned.add(message)
+        self._warned[message] = None
         out.append(PipelineWarning(at_s, code, message))
 
     def _timebase_warnings(self, out: list[PipelineEvent]) -> None:
