@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from vbt.commands._common import add_db_option, add_exercise_option, add_load_option
+from vbt.commands._common import add_db_option, positive_float
 from vbt.commands.replay import add_display_options, add_fatigue_options
 from vbt.errors import UsageError
 
@@ -34,8 +34,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                      help="connect to a virtual sensor doing a simulated set (witmotion, polar, metawear, "
                           "movesense, thingy52)")
     parser.add_argument("--protocol", default=None, metavar="NAME", help="force the protocol of --sensor")
-    add_exercise_option(parser, default="squat")
-    add_load_option(parser)
+    add_live_lift_options(parser, exercises="squat, front-squat, bench, incline-bench, deadlift, ohp, row or generic")
     add_fatigue_options(parser)
     parser.add_argument("--athlete", default=None, metavar="NAME", help="whose history is shown")
     add_db_option(parser)
@@ -49,6 +48,14 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                         help="where the Record button writes (default: the current folder)")
     add_display_options(parser)
     return parser
+
+
+def add_live_lift_options(parser: argparse.ArgumentParser, *, exercises: str) -> None:
+    """``--exercise`` (default squat) and ``--load-kg`` for live sessions (no recording to default to)."""
+    parser.add_argument("--exercise", default="squat", metavar="NAME",
+                        help=f"what is lifted: {exercises} (default squat; changeable in the window)")
+    parser.add_argument("--load-kg", type=positive_float, default=None, metavar="KG",
+                        help="bar + plates in kg (enables power; default unknown)")
 
 
 def lift_from(args: argparse.Namespace) -> Any:

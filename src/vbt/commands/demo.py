@@ -19,8 +19,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from vbt.commands._common import add_load_option, positive_float
-from vbt.commands.dashboard import lift_from
+from vbt.commands._common import positive_float
+from vbt.commands.dashboard import add_live_lift_options, lift_from
 from vbt.commands.replay import add_display_options, add_fatigue_options, print_result
 
 DEFAULT_SENSOR = "witmotion"
@@ -49,9 +49,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         description="Open the dashboard streaming a virtual Bluetooth sensor doing a simulated set. "
         "Without a display, print the set's per-rep report instead.",
     )
-    parser.add_argument("--exercise", default="squat", metavar="NAME",
-                        help="squat, bench, deadlift, ohp or row (default squat)")
-    add_load_option(parser)
+    add_live_lift_options(parser, exercises="squat, bench, deadlift, ohp or row")
     add_fatigue_options(parser)
     parser.add_argument("--sensor", default=DEFAULT_SENSOR, metavar="NAME",
                         help=f"which sensor family to emulate (default {DEFAULT_SENSOR})")
