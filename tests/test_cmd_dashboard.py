@@ -15,9 +15,9 @@ def no_display(monkeypatch):
 
 
 def test_no_display_is_a_clear_error(capsys):
-    assert main(["dashboard", "--virtual", "witmotion"]) == 2
+    assert main(["dashboard", "--virtual", "witmotion"]) == 1
     err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "needs a display" in err and "vbt replay" in err
+    assert len(err.splitlines()) == 1 and "no display" in err and "vbt replay FILE --headless" in err
 
 
 @pytest.mark.parametrize(("argv", "words"), [

@@ -17,7 +17,7 @@ from typing import Any
 
 from vbt.commands._common import add_db_option, positive_float
 from vbt.commands.replay import add_display_options, add_fatigue_options
-from vbt.errors import UsageError
+from vbt.errors import VbtError
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -71,9 +71,9 @@ def require_display(command: str) -> None:
     from vbt.ui.app import display_available
 
     if not display_available():
-        raise UsageError(command, "(no display)",
-                         "the dashboard needs a display; without one use `vbt record` to record and "
-                         "`vbt replay FILE --headless` or `vbt analyze FILE` for the reps")
+        raise VbtError(f"{command}: no display to open the dashboard on (no usable DISPLAY/WAYLAND_DISPLAY); "
+                       "record with `vbt record`, then see the reps with `vbt replay FILE --headless` "
+                       "or `vbt analyze FILE`")
 
 
 def run(args: argparse.Namespace) -> int:
