@@ -60,8 +60,9 @@ class VelocityTrace(pg.PlotWidget):
         """Draw the newest ``window_s`` seconds of the buffer."""
         t, v = self.buffer.view()
         self.redraws += 1
-        if t.size == 0:
+        if t.size == 0:  # a new session: start again from the default scale
             self.curve.setData([], [])
+            self._y_limit = 1.0
             return
         t_end = float(t[-1])
         t_start = t_end - self.window_s
