@@ -21,6 +21,7 @@ from vbt.errors import VbtError
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``vbt dashboard`` to the CLI."""
     parser = subparsers.add_parser(
         "dashboard",
         help="open the live dashboard for a Bluetooth sensor (or a virtual one)",
@@ -77,6 +78,7 @@ def require_display(command: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``vbt dashboard`` (needs a display)."""
     from pathlib import Path
 
     lift = lift_from(args)

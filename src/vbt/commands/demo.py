@@ -43,6 +43,7 @@ def demo_feed(exercise: str, stop_rir: int):  # noqa: ANN201 - (protocol, seed) 
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``vbt demo`` to the CLI."""
     parser = subparsers.add_parser(
         "demo",
         help="see the dashboard with a simulated lifter on a virtual sensor (no hardware needed)",
@@ -71,6 +72,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``vbt demo``: the dashboard, an offscreen screenshot, or the headless report."""
     from vbt.ble.environment import parse_virtual_names
 
     lift = lift_from(args)

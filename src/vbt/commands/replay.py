@@ -45,6 +45,7 @@ def add_display_options(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``vbt replay`` to the CLI."""
     parser = subparsers.add_parser(
         "replay",
         help="replay a recording in the dashboard (or its per-rep report without a display)",
@@ -114,6 +115,7 @@ def print_result(result: Any, fmt: str, *, file: Any = None) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``vbt replay``: the dashboard, or the headless report/screenshot."""
     _check(args)
     headless = args.headless or args.screenshot is not None
     if not headless:

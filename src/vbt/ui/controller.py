@@ -134,10 +134,12 @@ class SessionController:
     # ------------------------------------------------------------------ state
     @property
     def running(self) -> bool:
+        """True while a session runs."""
         return self._task is not None and not self._task.done()
 
     @property
     def source(self) -> Source | None:
+        """The running (or last) session's source."""
         return self._source
 
     @property

@@ -97,6 +97,7 @@ class SensorPanel(QGroupBox):
         self._update_buttons()
 
     def current_choice(self) -> SensorChoice | None:
+        """The picked sensor (None when the picker is empty)."""
         data = self.picker.currentData()
         return data if isinstance(data, SensorChoice) else None
 
@@ -157,9 +158,11 @@ class LinkHealthPanel(QGroupBox):
             self.values[key] = value
 
     def text(self, key: str) -> str:
+        """The text shown for figure ``key`` (tests read it)."""
         return self.values[key].text()
 
     def is_warning(self, key: str) -> bool:
+        """True when figure ``key`` is shown as a warning (amber)."""
         return theme.WARNING in self.values[key].styleSheet()
 
     def _put(self, key: str, text: str, warn: bool = False) -> None:
@@ -167,6 +170,7 @@ class LinkHealthPanel(QGroupBox):
         self.values[key].setStyleSheet(f"color: {theme.WARNING}; font-weight: bold;" if warn else "")
 
     def set_link(self, link: LinkView) -> None:
+        """Show the connection's health figures, amber where they explain poor reps."""
         h = link.health
         if h.rate_hz is None:
             self._put("rate", "--")
@@ -218,6 +222,7 @@ class LiftPanel(QGroupBox):
         self._quiet = False
 
     def lift(self) -> m.LiftInfo:
+        """The lift the inputs describe (load 0 = unknown)."""
         load = self.load.value()
         return m.LiftInfo(exercise=str(self.exercise.currentData()), load_kg=load if load > 0 else None,
                           target_rir=int(self.target_rir.value()))
@@ -263,6 +268,7 @@ class SetPanel(QGroupBox):
         self.set_enabled(False)
 
     def set_enabled(self, enabled: bool) -> None:
+        """Enable the override buttons (only while a stream runs)."""
         self.start_button.setEnabled(enabled)
         self.end_button.setEnabled(enabled)
 
@@ -307,6 +313,7 @@ class RecordingPanel(QGroupBox):
             self.status.setStyleSheet(f"color: {theme.TEXT_DIM};")
 
     def set_available(self, available: bool) -> None:
+        """Enable the Record button (only for live streams)."""
         self.button.setEnabled(available)
 
 
@@ -363,6 +370,7 @@ class ReplayTransport(QGroupBox):
             w.setEnabled(active)
 
     def set_speed(self, speed: float | None) -> None:
+        """Show ``speed`` without emitting ``speed_changed``."""
         i = self.speed.findData(speed)
         if i >= 0 and i != self.speed.currentIndex():
             self.speed.blockSignals(True)

@@ -27,6 +27,7 @@ class Dashboard:
 
     @property
     def model(self):  # noqa: ANN201 - DashboardModel
+        """The dashboard model (owned by the bridge)."""
         return self.bridge.model  # type: ignore[attr-defined]
 
     def close(self) -> None:

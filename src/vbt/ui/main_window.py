@@ -194,6 +194,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ user actions
     def ask_open_replay(self) -> None:
+        """Ask for a recording with a file dialog and replay it."""
         path, _ = QFileDialog.getOpenFileName(self, "Open a recording", str(self.recordings_dir), RECORDING_FILTER)
         if path:
             self.open_replay(Path(path))
@@ -231,6 +232,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ redraw
     def shown_set(self) -> md.SetState | None:
+        """The set the set view shows: a reviewed one, a picked one, or the newest."""
         if self.viewed_set == REVIEW:
             return self.model.review
         if self.viewed_set is not None:

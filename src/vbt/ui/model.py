@@ -224,10 +224,12 @@ class SetState:
 
     @property
     def last_rep(self) -> RepResult | None:
+        """The newest rep (None before the first)."""
         return self.reps[-1] if self.reps else None
 
     @property
     def reference_rep(self) -> RepResult | None:
+        """The velocity-loss reference rep, when it is known."""
         if self.reference_rep_index is None:
             return None
         for r in self.reps:
@@ -245,6 +247,7 @@ class SetState:
 
     @property
     def velocity_loss_pct(self) -> float | None:
+        """Velocity loss of the newest rep (the set's current VL %)."""
         last = self.last_rep
         return None if last is None else last.velocity_loss_pct
 
@@ -397,9 +400,11 @@ class DashboardModel:
     # ------------------------------------------------------------------ queries
     @property
     def current_set(self) -> SetState | None:
+        """The newest set of the session (None before the first rep)."""
         return self.sets[-1] if self.sets else None
 
     def set_by_index(self, index: int) -> SetState | None:
+        """The set numbered ``index`` (None if the session has no such set)."""
         for s in self.sets:
             if s.index == index:
                 return s
@@ -439,6 +444,7 @@ class DashboardModel:
         return state
 
     def apply_all(self, messages: list[m.UiMessage]) -> None:
+        """`apply` every message in order."""
         for msg in messages:
             self.apply(msg)
 

@@ -117,6 +117,7 @@ class SetsTable(QWidget):
             self._quiet = False
 
     def selected_index(self) -> int | None:
+        """Number of the selected set (None: nothing selected, follow live)."""
         rows = self.table.selectionModel().selectedRows()
         if not rows or rows[0].row() >= len(self._indices):
             return None

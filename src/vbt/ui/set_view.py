@@ -116,6 +116,7 @@ class StopBanner(QWidget):
 
     @property
     def is_stop(self) -> bool:
+        """True while the banner says STOP."""
         return self.level in (ZONE_STOP, ZONE_FAILURE)
 
     def paintEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt override
@@ -159,6 +160,7 @@ class LastRepReadout(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
 
     def set_state(self, state: SetState | None) -> None:
+        """Show ``state`` (None: no set yet)."""
         self.state = state
         self.update()
 
@@ -235,10 +237,12 @@ class ChartLayout:
     bar_w: float
 
     def y_of(self, velocity_mps: float) -> float:
+        """Pixel row of a velocity on the chart."""
         v = max(0.0, min(velocity_mps, self.vmax))
         return self.plot.bottom() - v / self.vmax * self.plot.height()
 
     def centre_x(self, slot: int) -> float:
+        """Pixel column of the centre of slot ``slot``."""
         return self.plot.left() + self.slot_w * (slot + 0.5)
 
 
@@ -255,6 +259,7 @@ class RepBarChart(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def set_state(self, state: SetState | None) -> None:
+        """Show ``state`` (None: no set yet)."""
         self.state = state
         self.update()
 
@@ -476,9 +481,11 @@ class RepCurveOverlay(pg.PlotWidget):
 
     @property
     def curve_count(self) -> int:
+        """Rep curves drawn (tests check one per rep)."""
         return len(self._curves)
 
     def set_state(self, state: SetState | None) -> None:
+        """Show ``state`` (None: no set yet)."""
         reps = [] if state is None else [r for r in state.reps if r.t_s is not None and r.velocity_mps is not None]
         signature = tuple((r.index, r.provisional, id(r.velocity_mps)) for r in reps)
         if signature == self._signature:
@@ -536,6 +543,7 @@ class SetView(QWidget):
         self.set_state(None)
 
     def set_lift(self, lift: LiftInfo | None) -> None:
+        """Exercise / load / target RIR for the banner's header line."""
         self.lift = lift
         self._update_banner()
 
@@ -554,6 +562,7 @@ class SetView(QWidget):
         self._update_banner()
 
     def header_text(self) -> str:
+        """The neutral banner's text: set, lift, target, reps (or the review title)."""
         if self.title:
             return self.title
         parts = [f"SET {self.state.index}" if self.state is not None else "NO SET YET"]

@@ -49,10 +49,12 @@ class TapSource(Source):
         return self._last_host_s
 
     async def open(self) -> None:
+        """Open the inner source and take over its header."""
         await self.inner.open()
         self.header = self.inner.header
 
     async def close(self) -> None:
+        """Close the inner source."""
         await self.inner.close()
 
     def inject_marker(self, **detail: object) -> None:

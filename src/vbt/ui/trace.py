@@ -101,6 +101,7 @@ class VelocityTrace(pg.PlotWidget):
             region.setBrush(pg.mkBrush(colour))
 
     def reset(self) -> None:
+        """Forget the scale and the shaded reps (a new session)."""
         self._y_limit = 1.0
         self.set_sets([])
         self.redraw()

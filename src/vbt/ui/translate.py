@@ -140,6 +140,7 @@ class EventTranslator:
             log.exception("could not show event %r", event)
 
     def handle(self, event: object) -> None:  # noqa: C901 - one branch per event type
+        """Translate one event (raises on a display bug; `__call__` catches it)."""
         if isinstance(event, ev.TraceEvent):
             if len(event.t_s):
                 self.trace_points += len(event.t_s)

@@ -64,10 +64,12 @@ class AsyncWorker:
 
     @property
     def is_running(self) -> bool:
+        """True between `start` and `stop`."""
         return self._thread is not None and self._thread.is_alive() and not self._stopping
 
     @property
     def thread(self) -> threading.Thread | None:
+        """The worker thread (None before `start`)."""
         return self._thread
 
     def start(self) -> None:
@@ -213,42 +215,55 @@ class DashboardBackend:
 
     # -- commands (see vbt.ui.main_window.Backend)
     def open_replay(self, path: Path, *, speed: float | None = 1.0, paused: bool = False) -> None:
+        """Replay ``path`` from the start (see `SessionController.open_replay`)."""
         self._submit(self.controller.open_replay(Path(path), speed=speed, paused=paused))
 
     def scan(self) -> None:
+        """Scan for real sensors; the picker is refreshed when done."""
         self._submit(self.controller.scan())
 
     def connect_sensor(self, choice: Any) -> None:
+        """Connect to a real or virtual sensor (`SensorChoice`)."""
         self._submit(self.controller.connect(choice))
 
     def disconnect(self) -> None:
+        """End the live session (or replay) cleanly."""
         self._submit(self.controller.disconnect())
 
     def pause(self, paused: bool) -> None:
+        """Pause (True) or play (False); play at the end replays from the start."""
         self._submit(self.controller.set_paused(paused))
 
     def seek(self, position_s: float) -> None:
+        """Show the replay as it was at ``position_s`` (re-runs the live path)."""
         self._submit(self.controller.seek(position_s))
 
     def set_speed(self, speed: float | None) -> None:
+        """Replay speed factor, or None for as fast as possible."""
         self._call(self.controller.set_speed, speed)
 
     def start_set(self) -> None:
+        """Manual override: mark a set start in the stream."""
         self._call(self.controller.mark_set, "start")
 
     def end_set(self) -> None:
+        """Manual override: mark a set end in the stream."""
         self._call(self.controller.mark_set, "end")
 
     def set_recording(self, on: bool, folder: Path | None = None) -> None:
+        """Start recording the live stream into ``folder``, or stop."""
         self._submit(self.controller.set_recording(on, folder))
 
     def set_lift(self, lift: Any) -> None:
+        """Exercise / load / target RIR for the assessment."""
         self._call(self.controller.set_lift, lift)
 
     def load_history(self) -> None:
+        """Reload previous sets of the current exercise from the history database."""
         self._submit(self.controller.load_history())
 
     def show_history_set(self, row: Any) -> None:
+        """Load a previous set (a `HistoryRow`) for the set view."""
         self._submit(self.controller.show_history_set(row))
 
     def shutdown(self, timeout_s: float = 10.0) -> None:
