@@ -149,3 +149,15 @@ def test_disk_full_stops_the_recording_but_not_the_live_view(qtbot, live, tmp_pa
     assert len(list(open_recording(dash.model.recording.path))) == 50  # what was written stays readable
     dash.backend.disconnect()
     _wait_state(qtbot, dash, m.CONN_FINISHED)
+
+
+def test_scan_without_bluetooth_keeps_the_virtual_sensors(qtbot, live):
+    """CI has no Bluetooth adapter: Scan says so in one line and the virtual sensors stay."""
+    dash, _ = live()
+    before = dash.window.sensor_panel.picker.count()
+    dash.window.sensor_panel.scan_button.click()
+    qtbot.waitUntil(lambda: any(n.text.startswith("scan:") for n in dash.model.notices), timeout=60_000)
+    dash.bridge.drain()
+    texts = [n.text for n in dash.model.notices]
+    assert any("Bluetooth is not available" in t for t in texts) or texts[-1].startswith("scan:")
+    assert dash.window.sensor_panel.picker.count() >= before == len(virtual_choices())
