@@ -477,7 +477,11 @@ class SessionController:
             if item.kind != LINK_MARKER and self._translator is not None:
                 self._translator.on_link(item)
         elif self._kind == "live" and self._translator is not None:
-            self._translator.last_received_s = self.perf_clock()
+            # With the real clock the source stamped the notification when it arrived (on the
+            # same perf_counter scale as the bridge), so latency counts the source's queue too.
+            host = getattr(item, "host_time_s", None)
+            real = isinstance(self.clock, MonotonicClock) and self.perf_clock is time.perf_counter
+            self._translator.last_received_s = host if real and host is not None else self.perf_clock()
         target = self._seek_target
         if target is not None and self._source is not None and getattr(item, "host_time_s", -1.0) >= target:
             self._seek_reached(self._source)
