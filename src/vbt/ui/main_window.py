@@ -136,7 +136,7 @@ class MainWindow(QMainWindow):
 
         # Centre: set view over (trace | sets/history).
         self.set_view = SetView()
-        self.trace = VelocityTrace(self.model.trace)
+        self.trace = VelocityTrace(self.model.trace, origin=lambda: self.model.trace_origin_s)
         self.sets_table = SetsTable()
         self.history_table = HistoryTable()
         tabs = QTabWidget()

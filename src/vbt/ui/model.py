@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -372,6 +372,8 @@ class DashboardModel:
     def __init__(self, *, trace_capacity: int = 60_000, max_notices: int = 50) -> None:
         self.sets: list[SetState] = []
         self.trace = RingBuffer(trace_capacity)
+        #: Time subtracted from trace times for display (set by the first trace chunk).
+        self.trace_origin_s: float | None = None
         self.link = LinkView()
         self.progress: m.ReplayProgress | None = None
         self.recording = m.RecordingState(active=False)
@@ -428,6 +430,8 @@ class DashboardModel:
         """Forget the session (a new replay or connection starts from scratch)."""
         self.sets.clear()
         self.trace.clear()
+        self.trace_origin_s = None
+        self.link.health = m.LinkHealth()
         self.progress = None
         self.finished = None
         self._announced.clear()
@@ -453,6 +457,10 @@ class DashboardModel:
         name = type(msg).__name__
         self.counts[name] = self.counts.get(name, 0) + 1
         if isinstance(msg, m.TracePoints):
+            if self.trace_origin_s is None and len(msg.t_s):
+                # Live times are the host's monotonic clock (seconds since boot): show them from
+                # the start of the session. Replays keep the recording's own time axis.
+                self.trace_origin_s = float(msg.t_s[0]) if self.session_kind == "live" else 0.0
             self.trace.append(msg.t_s, msg.velocity_mps)
             self.dirty.add(DIRTY_TRACE)
         elif isinstance(msg, m.RepUpdate):
@@ -487,6 +495,9 @@ class DashboardModel:
                 self.link.sensor = msg.sensor
             self.dirty |= {DIRTY_CONNECTION, DIRTY_LINK}
         elif isinstance(msg, m.LinkHealth):
+            if msg.latency_ms is None and self.link.health.latency_ms is not None:
+                # The worker does not measure latency (the bridge does): keep the bridge's figure.
+                msg = replace(msg, latency_ms=self.link.health.latency_ms)
             self.link.health = msg
             self.dirty.add(DIRTY_LINK)
         elif isinstance(msg, m.ReplayProgress):

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from vbt.pipeline.results import FLAG_FAILURE, FLAG_STOP
 from vbt.ui import theme
 from vbt.ui.messages import HistoryRow
-from vbt.ui.model import SetState, reps_left
+from vbt.ui.model import SetState, reps_left, rir_lower_bound
 
 
 def _fmt(value: float | None, fmt: str) -> str:
@@ -40,6 +40,7 @@ def set_summary(state: SetState) -> list[str]:
     failed = len(state.failed_attempts)
     rep_text = str(len(reps)) + (f" +{failed} failed" if failed else "")
     rir = None if last is None else reps_left(last)
+    lower = 0 if last is None else rir_lower_bound(last)
     if state.stop_rep_index is not None:
         rep = next(r for r in reps if r.index == state.stop_rep_index)
         status = f"STOP at rep {rep.index}" if rep.flag == FLAG_STOP else f"failure at rep {rep.index}"
@@ -53,7 +54,7 @@ def set_summary(state: SetState) -> list[str]:
         _fmt(None if best is None else best.mean_velocity_mps, ".2f"),
         _fmt(None if last is None else last.mean_velocity_mps, ".2f"),
         _fmt(state.velocity_loss_pct, ".0f"),
-        "--" if rir is None else str(rir),
+        str(rir) if rir is not None else (f"{lower}+" if lower else "--"),
         status,
     ]
 

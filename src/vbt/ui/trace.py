@@ -11,6 +11,8 @@ bars can be matched at a glance.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
@@ -32,9 +34,12 @@ class VelocityTrace(pg.PlotWidget):
         window_s: Seconds of history shown.
     """
 
-    def __init__(self, buffer: RingBuffer, parent: QWidget | None = None, *, window_s: float = DEFAULT_WINDOW_S):
+    def __init__(self, buffer: RingBuffer, parent: QWidget | None = None, *, window_s: float = DEFAULT_WINDOW_S,
+                 origin: Callable[[], float | None] | None = None):
         super().__init__(parent, background=theme.BACKGROUND)
         self.buffer = buffer
+        #: Returns the time shown as 0 (live: the session start); None shows raw times.
+        self.origin = origin or (lambda: 0.0)
         self.window_s = window_s
         self.setMenuEnabled(False)
         self.hideButtons()
@@ -64,10 +69,11 @@ class VelocityTrace(pg.PlotWidget):
             self.curve.setData([], [])
             self._y_limit = 1.0
             return
-        t_end = float(t[-1])
+        t0 = self.origin() or 0.0
+        t_end = float(t[-1]) - t0
         t_start = t_end - self.window_s
-        first = int(np.searchsorted(t, t_start - 1.0))
-        self.curve.setData(t[first:], v[first:])
+        first = int(np.searchsorted(t, t_start + t0 - 1.0))
+        self.curve.setData(t[first:] - t0, v[first:])
         peak = float(np.max(np.abs(v[first:]))) if t.size > first else 0.0
         # The y range only grows during a session, so the axis does not jump rep to rep.
         # Capped at 2.5 m/s: faster than any barbell lift, so a drifting causal estimate
@@ -79,7 +85,8 @@ class VelocityTrace(pg.PlotWidget):
 
     def set_sets(self, sets: list[SetState]) -> None:
         """Shade the concentric phase of every rep of ``sets`` (only when they changed)."""
-        spans = [(r.start_s, r.end_s, rep_zone(r)) for s in sets for r in s.reps]
+        t0 = self.origin() or 0.0
+        spans = [(r.start_s - t0, r.end_s - t0, rep_zone(r)) for s in sets for r in s.reps]
         key = tuple(spans)
         if key == self._region_key:
             return
