@@ -55,7 +55,7 @@ _ANCHOR_STATS_S = 0.5
 #: Exit hysteresis: leaving an anchor needs this multiple of the entry thresholds.
 _EXIT_FACTOR = 1.5
 #: A quiet run this long anchors even when the causal velocity check fails (drifted estimate).
-_LONG_QUIET_S = 0.6
+_LONG_QUIET_S = 0.3
 #: How much a brief stop's gravity direction corrects the gyro-carried orientation, and how
 #: much each second of a quiet rest does.
 _ENTRY_TRUST = 0.2
