@@ -123,6 +123,7 @@ def _screenshot(args: argparse.Namespace, lift: Any, protocol: str) -> int:
                            sound=False, fps=args.fps, db_path=False, offscreen=True, size=(1600, 1000),
                            virtual_feed=demo_feed(lift.exercise, args.stop_rir))
     try:
+        dash.window.show()  # laid out and drawn all along, as for a person watching
         choice = next(c for c in virtual_choices() if c.protocol == protocol)
         dash.window.sensor_panel.set_choices([choice, *virtual_choices()])
         dash.backend.connect_sensor(choice)
@@ -133,7 +134,6 @@ def _screenshot(args: argparse.Namespace, lift: Any, protocol: str) -> int:
         dash.backend.disconnect()
         dash.backend.wait_idle()
         run_until(dash, lambda: dash.model.finished is not None)
-        dash.window.show()
         grab_widget(dash.window, args.screenshot)
     finally:
         dash.close()

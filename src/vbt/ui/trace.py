@@ -51,7 +51,8 @@ class VelocityTrace(pg.PlotWidget):
         item.setLabel("bottom", "time", units="s")
         item.setDownsampling(mode="peak", auto=True)
         item.setClipToView(True)
-        item.addLine(y=0, pen=pg.mkPen(theme.GRID, width=1))
+        zero = item.addLine(y=0, pen=pg.mkPen(theme.GRID, width=1))
+        zero.setZValue(-5)  # under the curve: a bar at rest reads exactly 0 and must stay visible
         # No antialiasing on the scrolling curve: it is redrawn every frame, and at 2 px on a
         # dark ground the difference is invisible while the raster cost is not.
         self.curve = item.plot(pen=pg.mkPen(theme.TEXT, width=2), antialias=False)
@@ -73,15 +74,17 @@ class VelocityTrace(pg.PlotWidget):
         t_end = float(t[-1]) - t0
         t_start = t_end - self.window_s
         first = int(np.searchsorted(t, t_start + t0 - 1.0))
-        self.curve.setData(t[first:] - t0, v[first:])
         peak = float(np.max(np.abs(v[first:]))) if t.size > first else 0.0
         # The y range only grows during a session, so the axis does not jump rep to rep.
         # Capped at 2.5 m/s: faster than any barbell lift, so a drifting causal estimate
         # cannot squash the reps into a flat line.
         self._y_limit = max(self._y_limit, min(MAX_Y_MPS, peak * 1.15))
         item = self.getPlotItem()
+        # Range first, data second: clipToView clips new data to the view range in force when
+        # the data is set, so the other order would hide the newest samples until the next frame.
         item.setXRange(t_start, t_end, padding=0.0)
         item.setYRange(-self._y_limit, self._y_limit, padding=0.0)
+        self.curve.setData(t[first:] - t0, v[first:])
 
     def set_sets(self, sets: list[SetState]) -> None:
         """Shade the concentric phase of every rep of ``sets`` (only when they changed)."""
