@@ -161,3 +161,15 @@ def test_scan_without_bluetooth_keeps_the_virtual_sensors(qtbot, live):
     texts = [n.text for n in dash.model.notices]
     assert any("Bluetooth is not available" in t for t in texts) or texts[-1].startswith("scan:")
     assert dash.window.sensor_panel.picker.count() >= before == len(virtual_choices())
+
+
+def test_a_sensor_that_is_not_there_leaves_the_panel_idle_with_the_reason(qtbot, live):
+    dash, _ = live()
+    dash.backend.connect_sensor(m.SensorChoice("WT901BLE-nowhere", "ble", "witmotion", "WT901BLE-nowhere"))
+    qtbot.waitUntil(lambda: dash.model.finished is not None, timeout=60_000)
+    dash.bridge.drain()
+    assert dash.model.link.state == m.CONN_IDLE
+    error = dash.model.finished.error
+    assert "WT901BLE-nowhere" in error or "Bluetooth is not available" in error  # not found / no adapter
+    assert dash.window.sensor_panel.connect_button.isEnabled()
+    assert error in dash.window.status_label.text()

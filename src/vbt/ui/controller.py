@@ -119,6 +119,7 @@ class SessionController:
         self._session = None
         self._kind = ""  # "replay" | "live"
         self._live_kind = ""  # "ble" | "virtual"
+        self._items_seen = 0
         self._replay_path: Path | None = None
         self._recording = None  # the parsed Recording, reused across seeks
         self._speed: float | None = 1.0
@@ -471,6 +472,7 @@ class SessionController:
             return None
 
     def _on_item(self, item: SourceItem) -> None:
+        self._items_seen += 1
         if self._recorder is not None:
             self._record(item)
         if isinstance(item, LinkEvent):
@@ -490,6 +492,7 @@ class SessionController:
         self._kind = kind
         self._source = source
         self._recorder_path = None
+        self._items_seen = 0
         self._finished.clear()
         self.result, self.error = None, ""
         self.emit(m.SessionStarted(kind, title))
@@ -554,8 +557,13 @@ class SessionController:
                     self.emit(m.Notice("error", f"sets not saved to the history: {err}"))
             await self._close_environment()
             self.emit(m.SessionFinished(self.result, self.error))
-            self.emit(m.ConnectionState(m.CONN_LOST if self.error and kind == "live" else m.CONN_FINISHED,
-                                        self.error, title))
+            if self.error and kind == "live":
+                # Never streamed: the connection failed (not found, refused) -- back to idle, with
+                # the reason; streamed, then failed: the link was lost.
+                state = m.CONN_LOST if self._items_seen else m.CONN_IDLE
+            else:
+                state = m.CONN_FINISHED
+            self.emit(m.ConnectionState(state, self.error, title))
             self._session = None
             self._tap = None
             self._finished.set()
