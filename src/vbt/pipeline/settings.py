@@ -197,7 +197,7 @@ class PipelineSettings:
     still_mean_accel_mps2: float = 0.15
     still_gyro_max_rads: float = 0.2
     still_gyro_rate_rads: float = 0.05
-    still_max_velocity_mps: float = 0.10
+    still_max_velocity_mps: float = 0.08
     still_velocity_check_s: float = 1e9
     still_exit_velocity_mps: float = 0.05
     still_exit_tau_s: float = 2.0

@@ -75,7 +75,7 @@ _WAIT_LOOSE_GYRO_RADS = 0.1
 #: After this long without an anchor the variance-only fallback may anchor (s).
 _FALLBACK_AFTER_S = 4.0
 #: Growth of the velocity-check allowance with time since the last anchor (m/s per s).
-_DRIFT_ALLOWANCE = 0.03
+_DRIFT_ALLOWANCE = 0.015
 #: A still block is a rest (no one holding the bar) when its window SDs are within this
 #: factor of the sensor's noise floor.
 _REST_NOISE_FACTOR = 2.0
