@@ -22,8 +22,6 @@ import time
 import tracemalloc
 from pathlib import Path
 
-import numpy as np
-
 from vbt.analysis import analyze_path, analyze_recording
 from vbt.recording.reader import Recording, open_recording
 
@@ -34,18 +32,19 @@ def build(minutes: float, path: Path) -> Path:
         return path
     from vbt.sim import Athlete, Scenario, SetPlan, simulate
 
-    n_sets = max(1, int(round(minutes / 4.0)))
+    # Sets of ~30-60 s with 3-minute rests; the tail pads the session to the full length.
+    n_sets = max(1, int(minutes * 60.0 // 215.0))
     sets = [SetPlan("squat", load_pct=70.0 + 2 * (i % 5), stop_rir=2, rest_before_s=180.0) for i in range(n_sets)]
+    probe = simulate(Scenario(Athlete.random(3), sets, rate_hz=200.0, gyro=True, sensor="samples", faults="none"), seed=3)
+    tail = max(3.0, minutes * 60.0 - probe.duration_s + 3.0)
     scenario = Scenario(Athlete.random(3), sets, rate_hz=200.0, gyro=True, sensor="witmotion", faults="typical",
-                        tail_s=max(3.0, minutes * 60.0 - n_sets * 240.0))
+                        tail_s=tail)
     sim = simulate(scenario, seed=3)
     tmp = path.with_suffix(".tmp.gz")
     sim.write(tmp)
     os.replace(tmp, path)
-    labels_tmp = tmp.parent / (tmp.name.replace(".jsonl", "").replace(".gz", "") + ".labels.json")
     for p in tmp.parent.glob(tmp.name.split(".")[0] + "*.labels.json"):
         p.unlink(missing_ok=True)
-    del labels_tmp
     return path
 
 
@@ -68,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-memory", action="store_true", help="skip the memory measurement")
     args = ap.parse_args(argv)
     minutes = 15.0 if args.quick else 60.0
-    path = Path(tempfile.gettempdir()) / f"vbt-speed-{minutes:.0f}min-200hz-witmotion.jsonl.gz"
+    path = Path(tempfile.gettempdir()) / f"vbt-speed-v2-{minutes:.0f}min-200hz-witmotion.jsonl.gz"
     t0 = time.perf_counter()
     build(minutes, path)
     print(f"input: {path} ({path.stat().st_size / 1e6:.1f} MB, built/cached in {time.perf_counter() - t0:.1f} s)")
@@ -99,5 +98,3 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     raise SystemExit(main())
 
-
-_ = np  # numpy is used by the simulator; keep the import for users running parts interactively

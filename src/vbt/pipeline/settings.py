@@ -216,7 +216,7 @@ class PipelineSettings:
     local_gravity_mps2: float = 9.80665
 
     trace_rate_hz: float = 50.0
-    status_interval_s: float = 1.0
+    status_interval_s: float = 2.0
 
     exercise: ExerciseProfile = field(default_factory=lambda: EXERCISES["generic"])
     load_kg: float | None = None

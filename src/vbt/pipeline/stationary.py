@@ -33,6 +33,12 @@ _NOISE_BLOCKS = 60
 _NOISE_QUANTILE = 20.0
 
 
+def _quantile(values: deque[float], q: float) -> float:
+    """Lower ``q``-th percentile (nearest rank) of a short history; cheaper than np.percentile."""
+    arr = sorted(values)
+    return float(arr[min(len(arr) - 1, int(q / 100.0 * len(arr)))])
+
+
 def window_count(settings: PipelineSettings, rate_hz: float) -> int:
     """Samples in the stillness window at ``rate_hz`` (at least 3, so an SD means something)."""
     return max(3, int(round(settings.still_window_s * rate_hz)))
@@ -174,13 +180,13 @@ class StillnessDetector:
                 self._block_min_a = np.inf
                 self._block_min_g = np.inf
                 if self._mins_a:
-                    noise = float(np.percentile(np.asarray(self._mins_a), _NOISE_QUANTILE))
+                    noise = _quantile(self._mins_a, _NOISE_QUANTILE)
                     self.accel_noise = noise
                     self.accel_threshold = min(
                         max(s.still_accel_sd_mps2, s.still_noise_factor * noise), 3.0 * s.still_accel_sd_mps2
                     )
                 if self._mins_g:
-                    floor_g = float(np.percentile(np.asarray(self._mins_g), _NOISE_QUANTILE))
+                    floor_g = _quantile(self._mins_g, _NOISE_QUANTILE)
                     self.gyro_noise = floor_g
                     self.gyro_threshold = min(
                         max(s.still_gyro_sd_rads, s.still_noise_factor * floor_g), 3.0 * s.still_gyro_sd_rads

@@ -81,6 +81,8 @@ _DRIFT_ALLOWANCE = 0.015
 _REST_NOISE_FACTOR = 2.0
 #: ...and when its gravity direction stays within this angle (deg).
 _REST_MAX_TURN_DEG = 0.3
+#: Length of a still-state block (s): gravity and up re-measured, rest tested, once per block.
+_STILL_BLOCK_S = 4.0
 #: A rest this long measures the gyro bias (s).
 _BIAS_REST_S = 2.0
 #: Warn when no still period has been seen for this long since the start or a break.
@@ -453,7 +455,7 @@ class StreamingPipeline:
         g0 = self._next
         # Gravity and up are re-measured once per block (blocks start where the still period
         # did, so their edges do not depend on chunking).
-        blk = max(self._w, int(round(self._rate)))
+        blk = self._still_block()
         g1 = min(g_end, g0 + blk - ((g0 - self._still_start) % blk))
         sl = b.sl(g0, g1)
         self._still_propagate(g0, g1)
@@ -527,6 +529,10 @@ class StreamingPipeline:
             ok = float(np.min(dirs @ ref)) > math.cos(math.radians(_REST_MAX_TURN_DEG))
         return bool(ok)
 
+    def _still_block(self) -> int:
+        """Samples per still-state block (gravity and up re-measured once per block)."""
+        return max(self._w, int(round(_STILL_BLOCK_S * self._rate)))
+
     def _update_gyro_bias(self, g1: int) -> None:
         """Re-measure the gyro's zero-rate bias over a long rest (the bar in the rack).
 
@@ -535,7 +541,7 @@ class StreamingPipeline:
         """
         b = self._buf
         n = int(round(_BIAS_REST_S * self._rate))
-        if b.gyro is None or self._rest_blocks * max(self._w, int(round(self._rate))) < n:
+        if b.gyro is None or self._rest_blocks * self._still_block() < n:
             return
         lo = max(b.base, g1 - n)
         self._gyro_bias = b.gyro[b.sl(lo, g1)].mean(axis=0)
@@ -600,8 +606,14 @@ class StreamingPipeline:
         prev = np.concatenate((self._slast[None], gy[:-1]))
         w = 0.5 * (gy + prev) - self._gyro_bias
         r = np.cumsum(np.concatenate((self._sr[None], w * b.dt[sl][:, None])), axis=0)[1:]
-        c1 = ori.cross(r, np.broadcast_to(self._su0, r.shape))
-        u = self._su0 - c1 + 0.5 * ori.cross(r, c1)
+        # r x u0 and r x (r x u0) with a fixed u0: plain column arithmetic (no temporaries).
+        ux, uy, uz = self._su0
+        rx, ry, rz = r[:, 0], r[:, 1], r[:, 2]
+        c1x, c1y, c1z = ry * uz - rz * uy, rz * ux - rx * uz, rx * uy - ry * ux
+        u = np.empty_like(r)
+        u[:, 0] = ux - c1x + 0.5 * (ry * c1z - rz * c1y)
+        u[:, 1] = uy - c1y + 0.5 * (rz * c1x - rx * c1z)
+        u[:, 2] = uz - c1z + 0.5 * (rx * c1y - ry * c1x)
         b.up[sl] = u / np.linalg.norm(u, axis=1, keepdims=True)
         self._sr = r[-1].copy()
         self._slast = gy[-1].copy()
