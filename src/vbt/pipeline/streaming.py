@@ -997,7 +997,8 @@ class StreamingPipeline:
         if self._state == _MOVING:
             keep = self._seg_start
         elif self._state == _STILL:
-            keep = max(self._still_start, self._next - max(2 * self._stats_n(), int(_BIAS_REST_S * self._rate)) - self._w)
+            need = max(2 * self._stats_n(), int(_BIAS_REST_S * self._rate), self._still_block())
+            keep = max(self._still_start, self._next - need - self._w)
         else:
             keep = self._next - self._w
         b.trim(min(keep, self._next))
