@@ -52,6 +52,9 @@ from vbt.pipeline.settings import PipelineSettings
 
 #: A pick-up is recognised when the next bottom is this much above where the rise began (m).
 _PICK_UP_RISE_M = 0.10
+#: Reps below this quality (e.g. a gap bridged mid-rep) do not set the set's reference ROM:
+#: one doubled ROM would otherwise turn every following rep into a "failed attempt".
+_ROM_REF_MIN_QUALITY = 0.3
 #: Samples of history kept before the oldest point the segmenter may still need.
 _KEEP_MARGIN = 8
 
@@ -197,7 +200,7 @@ class RepFinder:
         return self._open
 
     def median_rom(self) -> float | None:
-        """Median ROM of the current set's reps so far."""
+        """Median ROM of the current set's trustworthy reps so far."""
         return float(np.median(self._roms)) if self._roms else None
 
     def next_slot(self, start_s: float) -> tuple[int, int]:
@@ -486,7 +489,8 @@ class RepFinder:
         rep.index = len(st.reps) + 1
         st.reps.append(rep)
         st.end_s = max(st.end_s, rep.end_s)
-        self._roms.append(rep.rom_m)
+        if rep.quality >= _ROM_REF_MIN_QUALITY:
+            self._roms.append(rep.rom_m)
         self._last_activity_s = rep.end_s
         self._take_provisional(rep.start_s, rep.end_s)
         out.append(RepFinal(at_s, st.index, rep, st))
