@@ -64,8 +64,10 @@ def test_units_and_plain_output_and_warnings(tmp_path, capsys):
     assert "imported 100 samples, 2.0 s, ~50 Hz, gyro: yes" in line and "(1 warning: ignored columns: temp)" in line
     _, acc, gyro = open_recording(out).sample_columns()
     assert acc[0].tolist() == [0.1, 0.2, 9.81] and gyro[0].tolist() == [0.1, 0.0, 0.0]
-    assert main(["import", str(csv), "--out", str(tmp_path / "g.jsonl")]) == 0  # wrong unit: still works, warns
-    assert "look like m/s^2 (median |a| = 9.8" in capsys.readouterr().out
+    # the wrong unit: one line naming the option to pass, and nothing written
+    assert main(["import", str(csv), "--out", str(tmp_path / "g.jsonl")]) == 1
+    assert "look like m/s^2, not g (median |a| = 9.8" in one_line(capsys.readouterr().err)
+    assert not (tmp_path / "g.jsonl").exists()
 
 
 def test_no_gyro(tmp_path, capsys):

@@ -91,17 +91,21 @@ class RecordingFormatError(InputFileError):
         path: The recording.
         line: 1-based line number of the damage (0 when the whole file is at fault).
         reason: What is wrong on that line.
+        hint: What to do (default `DAMAGED_HINT`).
     """
 
-    def __init__(self, path: str | Path, line: int, reason: str) -> None:
+    #: What to do about damage (subclasses for undamaged files say something else).
+    DAMAGED_HINT = "the recording is damaged; re-record or repair that line"
+
+    def __init__(self, path: str | Path, line: int, reason: str, hint: str | None = None) -> None:
         where = f"line {line}: " if line else ""
-        super().__init__(path, f"{where}{reason}", "the recording is damaged; re-record or repair that line")
+        super().__init__(path, f"{where}{reason}", self.DAMAGED_HINT if hint is None else hint)
         self.line = line
         self.reason = reason
 
 
 class UnsupportedFormatVersionError(RecordingFormatError):
-    """A recording written by a newer (or unknown) version of the format."""
+    """A recording written by a newer (or unknown) version of the format (not damaged)."""
 
     def __init__(self, path: str | Path, version: object, supported: Iterable[int]) -> None:
         self.version = version
@@ -109,8 +113,8 @@ class UnsupportedFormatVersionError(RecordingFormatError):
         super().__init__(
             path,
             1,
-            f"format version {version!r} is not supported (this vbt reads {list(self.supported)}); "
-            "upgrade vbt-monitor",
+            f"format version {version!r} is not supported (this vbt reads {list(self.supported)})",
+            hint="upgrade vbt-monitor",
         )
 
 
@@ -121,15 +125,15 @@ class CsvImportError(InputFileError):
         path: The CSV file.
         line: 1-based line number (1 is the header row; 0 when not about one line).
         reason: What is wrong, naming the column or cell.
+        hint: What to do (default `FORMAT_HINT`, the expected layout).
     """
 
-    def __init__(self, path: str | Path, line: int, reason: str) -> None:
+    #: The default hint: what a CSV must look like.
+    FORMAT_HINT = "expected a header row with t (s), ax, ay, az (g) and optional gx, gy, gz (deg/s)"
+
+    def __init__(self, path: str | Path, line: int, reason: str, hint: str | None = None) -> None:
         where = f"line {line}: " if line else ""
-        super().__init__(
-            path,
-            f"{where}{reason}",
-            "expected a header row with t (s), ax, ay, az (g) and optional gx, gy, gz (deg/s)",
-        )
+        super().__init__(path, f"{where}{reason}", self.FORMAT_HINT if hint is None else hint)
         self.line = line
         self.reason = reason
 

@@ -194,15 +194,19 @@ def test_unknown_unit_is_a_programming_error(tmp_path):
 # --------------------------------------------------------------------------- unit warnings
 
 
-def test_mps2_file_read_as_g_warns(tmp_path):
+def test_mps2_file_read_as_g_is_an_error_naming_the_option(tmp_path):
+    # A median |a| of 9.8 g is impossible for a barbell: the file is in m/s^2 (issue 8: wrong
+    # units exit non-zero with the fix); a few samples could be a moment of motion: only a warning.
     rows = [f"{k * 0.01},0.1,0.2,{9.81 + 0.5 * math.sin(k)}" for k in range(200)]
-    s = read_csv_samples(write(tmp_path, "t,ax,ay,az\n" + "\n".join(rows)))
+    with pytest.raises(CsvImportError, match=r"look like m/s\^2, not g \(median \|a\| = 9\.8\d\); pass --acc-unit mps2$"):
+        read_csv_samples(write(tmp_path, "t,ax,ay,az\n" + "\n".join(rows)))
+    s = read_csv_samples(write(tmp_path, "t,ax,ay,az\n" + "\n".join(rows[:20]), "short.csv"))
     assert any("look like m/s^2" in w and "pass --acc-unit mps2" in w for w in s.warnings)
 
 
-def test_g_file_read_as_mps2_warns(tmp_path):
-    s = read_csv_samples(write(tmp_path, "t,ax,ay,az\n" + "\n".join(rest_rows(200, gyro=False))), acc_unit="mps2")
-    assert any("look like g" in w and "pass --acc-unit g" in w for w in s.warnings)
+def test_g_file_read_as_mps2_is_an_error_naming_the_option(tmp_path):
+    with pytest.raises(CsvImportError, match=r"look like g, not m/s\^2 .*; pass --acc-unit g$"):
+        read_csv_samples(write(tmp_path, "t,ax,ay,az\n" + "\n".join(rest_rows(200, gyro=False))), acc_unit="mps2")
 
 
 def test_linear_acceleration_without_gravity_warns(tmp_path):
@@ -215,8 +219,8 @@ def test_gyro_unit_warnings(tmp_path):
     moving = [f"{k * 0.01},0,0,{1 + 0.4 * math.sin(k / 8)}" for k in range(300)]
     deg = [r + f",{120 * math.sin(k / 8)},0,0" for k, r in enumerate(moving)]
     rad = [r + f",{0.2 * math.sin(k / 8)},0,0" for k, r in enumerate(moving)]
-    s = read_csv_samples(write(tmp_path, "t,ax,ay,az,gx,gy,gz\n" + "\n".join(deg), "d.csv"), gyro_unit="rads")
-    assert any("look like deg/s" in w and "--gyro-unit dps" in w for w in s.warnings)
+    with pytest.raises(CsvImportError, match=r"look like deg/s, not rad/s \(\|w\| reaches 120\); pass --gyro-unit dps$"):
+        read_csv_samples(write(tmp_path, "t,ax,ay,az,gx,gy,gz\n" + "\n".join(deg), "d.csv"), gyro_unit="rads")
     s = read_csv_samples(write(tmp_path, "t,ax,ay,az,gx,gy,gz\n" + "\n".join(rad), "r.csv"))
     assert any("look like rad/s" in w and "--gyro-unit rads" in w for w in s.warnings)
     s = read_csv_samples(write(tmp_path, "t,ax,ay,az,gx,gy,gz\n" + "\n".join(deg), "ok.csv"))

@@ -16,10 +16,12 @@ The format (docs/recording.md, "CSV import"):
 
 Anything that cannot be imported raises `vbt.errors.CsvImportError` naming the line, the column
 and the cell: missing columns, partial gyro columns, empty, non-numeric, NaN or infinite cells,
-rows with too few or too many cells, time running backwards, a file that is not text. Units
-that look wrong are *warned* about with the option to pass (|a| at rest ~9.8 under ``--acc-unit
-g`` "looks like m/s^2; pass --acc-unit mps2"), as are a very low sample rate (``t`` in
-milliseconds?) and accelerations without gravity.
+rows with too few or too many cells, time running backwards, a file that is not text, and
+units that cannot be right: a median |a| of ~9.8 read as g, ~1 read as m/s^2, or angular rates
+beyond any gyro's full scale read as rad/s (no barbell does that; the analysis would be
+nonsense), each naming the option to pass. Units that only *look* doubtful (rates that may be
+rad/s read as deg/s, too few samples to be sure), a very low sample rate (``t`` in
+milliseconds?) and accelerations without gravity are warned about.
 
 Times are kept on the file's own axis (the pipeline reports rep times on it), and samples are
 grouped into `ImuBatch`es by `vbt.recording.reader.samples_to_batches`, the same rule the
@@ -53,6 +55,11 @@ _DELIMITERS = (",", ";", "\t")
 _NAME_RE = re.compile(r"^\s*[\"']?\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:[\(\[][^\)\]]*[\)\]])?\s*[\"']?\s*$")
 #: A gap in t longer than this many typical steps is not counted when estimating the rate.
 _GAP_STEPS = 10.0
+#: Wrong units are an error only with at least this many samples (1 s at 100 Hz): fewer could
+#: all fall in a moment of hard acceleration, so they only warn.
+_UNIT_EVIDENCE_SAMPLES = 100
+#: Share of non-text bytes (control or invalid UTF-8) above which a file is binary, not a CSV.
+_BINARY_SHARE = 0.3
 
 
 @dataclass(frozen=True)
@@ -232,15 +239,19 @@ def _read_text(path: Path) -> str:
     if b"\x00" in head or _control_share(head) > 0.1:
         where = head.find(b"\x00")
         detail = f" (zero byte at offset {where})" if where >= 0 else ""
-        raise CsvImportError(path, 0, f"is not a text file{detail}; give a CSV text file")
+        raise CsvImportError(path, 0, f"is not a text file{detail}", "give a CSV text file")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
+        # A binary file without zero bytes early on: mostly bytes no text encoding produces.
+        if _control_share(head) + _invalid_utf8_share(head) > _BINARY_SHARE:
+            raise CsvImportError(path, 0, "is not a text file (mostly non-text bytes)", "give a CSV text file") from None
         # Excel on Windows writes cp1252; the numbers and column names are ASCII either way
         text = raw.decode("cp1252", errors="replace")
     text = text.lstrip("\ufeff")
     if text.lstrip().startswith("{") and '"vbt-recording"' in text[:2000]:
-        raise CsvImportError(path, 1, "is a vbt recording, not a CSV file; give it to vbt analyze/replay directly")
+        raise CsvImportError(path, 1, "is a vbt recording, not a CSV file",
+                             "give it to vbt analyze or vbt replay directly")
     return text
 
 
@@ -249,6 +260,14 @@ def _control_share(data: bytes) -> float:
         return 0.0
     control = sum(1 for b in data if b < 32 and b not in (9, 10, 13))
     return control / len(data)
+
+
+def _invalid_utf8_share(data: bytes) -> float:
+    """Share of ``data`` that is not valid UTF-8 (cp1252 text has a few such bytes, binary many)."""
+    if not data:
+        return 0.0
+    decoded = data.decode("utf-8", errors="replace")
+    return decoded.count("\ufffd") / len(data)
 
 
 def _normalise(name: str) -> str:
@@ -429,18 +448,28 @@ class _Parser:
 
     # ------------------------------------------------------------ units
 
+    def _wrong_unit(self, reason: str, hint: str, enough: bool) -> None:
+        """An impossible unit: an error with enough samples to be sure, else a warning."""
+        if enough:
+            raise CsvImportError(self.path, 0, reason, hint)
+        self.warnings.append(f"{reason}; {hint}")
+
     def _check_units(self, acc: np.ndarray, gyro: np.ndarray | None) -> None:
         magnitude = np.linalg.norm(acc, axis=1)
         median = float(np.median(magnitude))
+        enough = len(acc) >= _UNIT_EVIDENCE_SAMPLES
         if self.acc_unit == "g":
             if 6.0 <= median <= 14.0:
-                self.warnings.append(f"ax, ay, az look like m/s^2 (median |a| = {median:.2f}); pass --acc-unit mps2")
+                # specific force averages 1 g: a median near 9.8 "g" is m/s^2 read as g
+                self._wrong_unit(f"ax, ay, az look like m/s^2, not g (median |a| = {median:.2f})",
+                                 "pass --acc-unit mps2", enough)
             elif median < 0.3:
                 self.warnings.append(f"median |a| is {median:.3f} g: the file may hold linear acceleration without "
                                      "gravity, but vbt needs specific force (at rest |a| = 1 g)")
         else:
             if 0.6 <= median <= 1.4:
-                self.warnings.append(f"ax, ay, az look like g (median |a| = {median:.2f}); pass --acc-unit g")
+                self._wrong_unit(f"ax, ay, az look like g, not m/s^2 (median |a| = {median:.2f})",
+                                 "pass --acc-unit g", enough)
             elif median < 3.0:
                 self.warnings.append(f"median |a| is {median:.2f} m/s^2: the file may hold linear acceleration "
                                      "without gravity, but vbt needs specific force (at rest |a| = 9.81 m/s^2)")
@@ -450,7 +479,8 @@ class _Parser:
         one_g = ACC_UNITS["g"] / ACC_UNITS[self.acc_unit]
         moving = float(np.percentile(np.abs(magnitude - one_g), 99)) > 0.1 * one_g
         if self.gyro_unit == "rads" and peak > 35.0:  # beyond any IMU's +/-2000 deg/s full scale
-            self.warnings.append(f"gx, gy, gz look like deg/s (|w| reaches {peak:.0f}); pass --gyro-unit dps")
+            self._wrong_unit(f"gx, gy, gz look like deg/s, not rad/s (|w| reaches {peak:.0f})",
+                             "pass --gyro-unit dps", enough)
         elif self.gyro_unit == "dps" and moving and peak < 0.5:
             self.warnings.append(f"gx, gy, gz look like rad/s (|w| stays below {peak:.2f} while the bar moves); "
                                  "pass --gyro-unit rads")
