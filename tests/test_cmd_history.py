@@ -44,10 +44,15 @@ def db_path(tmp_path):
     return path
 
 
-def test_no_database_yet_is_not_an_error(tmp_path, capsys):
+def test_no_database_yet_is_not_an_error(tmp_path, capsys, monkeypatch):
     path = tmp_path / "none.sqlite3"
-    assert main(["history", "--db", str(path)]) == 0
+    monkeypatch.setattr("vbt.fatigue.history.default_db_path", lambda: path)
+    assert main(["history"]) == 0
     assert "no history yet" in capsys.readouterr().out
+    assert not path.exists()
+    # an explicit --db that is not there is a mistyped path: one error line (issue 8)
+    assert main(["history", "--db", str(path)]) == 1
+    assert capsys.readouterr().err.startswith(f"vbt: error: history database {path}: does not exist")
     assert not path.exists()
 
 

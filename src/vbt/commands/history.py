@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from vbt.fatigue.history import HistoryDb, default_db_path
 
     path = args.db if args.db is not None else default_db_path()
-    if not path.exists():
+    if not path.exists() and args.db is None:  # a --db that is not there is a typo: HistoryDb says so
         print(f"no history yet ({path}): save analysed sets with `vbt analyze RECORDING --save`")
         return 0
     with HistoryDb(path, create=False) as db:

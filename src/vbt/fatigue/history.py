@@ -280,6 +280,12 @@ class HistoryDb:
             except OSError as err:
                 raise HistoryDbError(self.path, f"cannot create its folder ({err.strerror})",
                                      "pass --db to a writable place") from err
+        elif not create and self.path.stat().st_size == 0:
+            # SQLite would happily turn any empty file into a database: only a save may do that.
+            raise HistoryDbError(
+                self.path, "is empty, not a vbt history database",
+                "pass --db to your history file (`vbt analyze --save` creates one)",
+            )
         try:
             self._conn = sqlite3.connect(str(self.path), timeout=self.busy_timeout_s, isolation_level=None)
         except sqlite3.Error as err:
