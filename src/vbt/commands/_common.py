@@ -6,7 +6,7 @@ import argparse
 import math
 from pathlib import Path
 
-from vbt.errors import InputFileError, UsageError
+from vbt.errors import InputFileError, UnknownExerciseError, UnsupportedSensorError, UsageError, VbtError
 
 
 def positive_float(text: str) -> float:
@@ -64,3 +64,28 @@ def require(condition: bool, option: str, value: object, hint: str) -> None:
     """Raise `UsageError` unless ``condition`` holds."""
     if not condition:
         raise UsageError(option, value, hint)
+
+
+def about_input(err: VbtError, path: Path, *, exercise_option: str | None = None) -> VbtError:
+    """``err`` restated as a problem of the input file ``path``, so the one error line names it.
+
+    An exercise or sensor the *recording's header* names but this vbt does not know is not a
+    bad option: `UnknownExerciseError` would blame ``--exercise`` the user never gave. Other
+    errors that do not mention the file get its name in front (several inputs: which one failed).
+
+    Args:
+        err: What went wrong while reading or analysing ``path``.
+        path: The input file.
+        exercise_option: The ``--exercise`` value the user gave (None: the header's was used).
+    """
+    if isinstance(err, UnknownExerciseError) and exercise_option is None:
+        return InputFileError(path, f"names exercise {err.name!r}, which this vbt does not know",
+                              "pass --exercise with one of: " + ", ".join(err.known))
+    if isinstance(err, UnsupportedSensorError):
+        return InputFileError(path, f"comes from sensor {err.name!r}, which this vbt cannot decode",
+                              "upgrade vbt-monitor (this one decodes " + ", ".join(err.known) + ")")
+    if str(path) in str(err):
+        return err
+    wrapped = VbtError(f"{path}: {err}")
+    wrapped.exit_code = err.exit_code
+    return wrapped

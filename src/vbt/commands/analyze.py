@@ -26,7 +26,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
-from vbt.commands._common import add_csv_unit_options, add_db_option, add_exercise_option, add_load_option
+from vbt.commands._common import (
+    about_input,
+    add_csv_unit_options,
+    add_db_option,
+    add_exercise_option,
+    add_load_option,
+)
 from vbt.commands._fatigue import add_fatigue_options
 from vbt.errors import InputFileError, VbtError
 
@@ -120,12 +126,15 @@ def run(args: argparse.Namespace) -> int:
             if tracker is not None and header is not None:
                 save_analysis(args, result, path, header.started_at or None, tracker)
         except VbtError as err:
+            problem = about_input(err, path, exercise_option=args.exercise)
             if len(inputs) == 1:
-                raise
+                if problem is err:
+                    raise
+                raise problem from err
             failures += 1
             if bar is not None:
                 bar.clear()
-            print(f"vbt: error: {err}", file=sys.stderr)
+            print(f"vbt: error: {problem}", file=sys.stderr)
             continue
         if bar is not None:
             bar.clear()

@@ -23,7 +23,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from vbt.commands._common import add_exercise_option, add_load_option, existing_file, positive_float
+from vbt.commands._common import (
+    about_input,
+    add_exercise_option,
+    add_load_option,
+    existing_file,
+    positive_float,
+)
 from vbt.errors import UsageError
 
 #: Replay speeds the dashboard offers; ``--speed`` may be any value in this range.
@@ -131,12 +137,19 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_headless(args: argparse.Namespace) -> int:
+    from vbt.errors import VbtError
     from vbt.ui.headless import replay_headless
 
-    run_ = asyncio.run(replay_headless(
-        args.file, exercise=args.exercise, load_kg=args.load_kg, target_rir=args.target_rir,
-        vl_cutoff_pct=args.vl_cutoff, acc_unit=args.acc_unit, gyro_unit=args.gyro_unit,
-    ))
+    try:
+        run_ = asyncio.run(replay_headless(
+            args.file, exercise=args.exercise, load_kg=args.load_kg, target_rir=args.target_rir,
+            vl_cutoff_pct=args.vl_cutoff, acc_unit=args.acc_unit, gyro_unit=args.gyro_unit,
+        ))
+    except VbtError as err:
+        problem = about_input(err, args.file, exercise_option=args.exercise)
+        if problem is err:
+            raise
+        raise problem from err
     for warning in run_.warnings:
         print(f"vbt: warning: {args.file}: {warning}", file=sys.stderr)
     print_result(run_.result, args.format)
