@@ -313,12 +313,13 @@ class RecordingFeed(_TabulatedFeed):
         path: A vbt recording (packets or samples body).
 
     Raises:
-        InputFileError / RecordingFormatError: the file cannot be read.
-        ValueError: it holds no samples.
+        InputFileError / RecordingFormatError: the file cannot be read, comes from a sensor no
+            protocol decodes, or holds no samples.
     """
 
     def __init__(self, path: str | Any) -> None:
-        from firmware_protocols import get_protocol
+        from firmware_protocols import PROTOCOLS, get_protocol
+        from vbt.errors import InputFileError
         from vbt.recording.reader import open_recording
         from vbt.sources import LINK_RECONNECTED, LinkEvent, RawPacket
 
@@ -328,8 +329,16 @@ class RecordingFeed(_TabulatedFeed):
         accs: list[np.ndarray] = []
         gyros: list[np.ndarray | None] = []
         if header.body == "packets":
-            config = StreamConfig.from_dict(header.stream)
-            decoder = get_protocol(header.sensor).decoder(config)
+            try:
+                protocol = get_protocol(header.sensor)
+            except KeyError:
+                raise InputFileError(path, f"comes from sensor {header.sensor!r}, which this vbt cannot decode",
+                                     "upgrade vbt-monitor (this one decodes " + ", ".join(sorted(PROTOCOLS)) + ")"
+                                     ) from None
+            # as the Session decodes it: a header without a stream configuration means the defaults
+            stream = header.stream if isinstance(header.stream, dict) else {}
+            config = StreamConfig.from_dict(stream) if "rate_hz" in stream else protocol.default_config()
+            decoder = protocol.decoder(config)
             sensor_offset: float | None = None
             for item in rec:
                 if isinstance(item, LinkEvent) and item.kind == LINK_RECONNECTED:
@@ -350,8 +359,8 @@ class RecordingFeed(_TabulatedFeed):
             t, acc, gyro = rec.sample_columns()
             times, accs, gyros = [t], [acc], [gyro]
             rate = float(header.rate_hz or 100.0)
-        if not times:
-            raise ValueError(f"{path}: the recording holds no samples to replay")
+        if not sum(len(t) for t in times):
+            raise InputFileError(path, "holds no samples to replay", "give a recording with data")
         t_all = np.concatenate(times)
         gyro_all = np.concatenate(gyros) if all(g is not None for g in gyros) else None  # type: ignore[arg-type]
         super().__init__(t_all - t_all[0], np.concatenate(accs), gyro_all, rate)
