@@ -155,9 +155,11 @@ def test_protocol_packets_decode_to_the_sensor_samples(sensor, rate):
         assert 0.005 <= r.sensor_spec.clock_drift <= 0.016  # WitMotion runs ~1 % slow
     decoded = np.concatenate([b.accel_mps2 for b in r.batches])
     _, acc, gyro = r.sensor_samples()
-    # an ideal link delivers every sample; the wire format keeps them to its resolution
-    assert len(decoded) == len(acc)
-    assert np.abs(decoded - acc).max() <= 0.01
+    # an ideal link delivers every sample; the wire format keeps them to its resolution. A packed
+    # format (MetaWear: 3 samples per notification) still holds a partial packet when the stream
+    # ends, so up to 2 trailing samples may be unsent, exactly as on the device.
+    assert 0 <= len(acc) - len(decoded) <= 2
+    assert np.abs(decoded - acc[: len(decoded)]).max() <= 0.01
     assert (r.batches[0].gyro_rads is not None) == (gyro is not None)
     # the configured range is what `vbt record` would choose (largest up to 8 g, >= the default)
     assert r.stream_config.accel_range_g <= max(8.0, PROTOCOLS[name].default_accel_range_g)

@@ -14,22 +14,55 @@ comes from the individual load-velocity relation evaluated at the *relative* loa
     v = MVT_day + g_i * (v_pop(p / C) - v_pop(1))                                     (1)
 
 (``v_pop`` = population curve of the lift, ``g_i`` = individual gain, ``MVT_day`` = the
-athlete's velocity at failure today). Each rep costs capacity in proportion to the load and grows with the relative effort -- reps
-near failure cost more, so capacity (and, through (1), velocity) holds early in a set and falls
-faster towards failure (Izquierdo 2006) without any imposed velocity curve::
+athlete's velocity at failure today). Each rep costs capacity in proportion to the load, the
+same share at every point of the set (LEVsim, science.md §6.4: within-set fatigue lowers the
+force capacity by a share of the load per rep)::
 
-    dC = c_i * p * exp(kappa_i * e),   e = (C_0 - C) / (C_0 - p)                      (2)
+    dC = c_i * p                                                                      (2)
 
-(``e`` = share of the set's starting reserve ``C_0 - p`` already spent). The cost is split into a fast component (phosphocreatine-like, recovers with time constant
+With (1)-(2) alone the relative load after ``r`` more reps to failure is ``1 / (1 + r c_i)``
+whatever the load, so the velocity at a given RIR does not depend on the load (Morán-Navarro
+2019 [V]) and reps to failure follow Epley's ``1/p - 1`` shape. Velocity would, however, fall
+from the very first rep, while real sets hold their velocity first (Izquierdo 2006 [V]: the drop
+starts after 34-40 % of the reps in the bench and 48-69 % in the squat; metabolic markers such as
+ammonia only rise once more than half the possible reps are done, Sánchez-Medina 2011 [V]). So
+early in a set the athlete *compensates* part of the loss (recruiting further motor units); the
+compensated share ``pending`` is expressed rep by rep with a lag of ``lag_i`` reps::
+
+    pending <- (pending + dC) * exp(-1 / lag_i),   expressed capacity = C + pending   (3)
+
+Both the velocity in (1) and the ability to complete a rep use the expressed capacity. Near
+failure ``pending`` is in steady state (a fixed number of reps' worth), so the load independence
+of (1)-(2) survives where the 1-2 RIR decision is made; the lag is reset at the start of every
+set. The cost is split into a fast component (phosphocreatine-like, recovers with time constant
 ``tau_fast``) and a slow one (``tau_slow``), so pauses between reps and rests between sets
 restore part of the capacity (within a set the muscles stay loaded, so recovery there runs
 `IN_SET_RECOVERY_SLOWDOWN` times slower; rest-pause effect; later sets start slower and reach failure
 sooner, Pérez-Castilla 2024). ``c_i`` is calibrated per athlete so that the athlete reaches
-the individually drawn reps-to-failure at 75 % 1RM; reps at other loads *emerge* from (1)-(2)
+the individually drawn reps-to-failure at 75 % 1RM; reps at other loads *emerge* from (1)-(3)
 and are checked against the published ranges in tests/sim/test_athlete.py.
 
+Why not a cost that grows with effort: an earlier version used ``dC = c_i p exp(kappa_i e)``
+(``e`` = share of the set's reserve spent) to delay the drop. That made the last reps collapse
+(the last drop ~2x the drop three reps earlier in the squat; no study reports such a cliff --
+individual RIR-velocity relations are fitted as straight lines near failure, Jukic 2024,
+Martínez-Rubio 2025) and made the velocity at a given RIR depend on the load (squat CV 9-12 %
+across 65/75/85 %1RM against 4.4-8.0 % measured by Morán-Navarro 2019).
+
+Calibration trade-off (measured with tests/sim/test_athlete.py's definitions, 60 athletes): a
+longer squat lag delays the drop but breaks the load independence and Epley at heavy loads:
+
+    squat lag (reps)               2     3     4     5     6     8
+    drop starts at (% of reps)    36    40    43    44    45    47     Izquierdo: 48-69
+    CV at RIR 4 / 6 (%)          6.0   5.6   6.8   7.4   8.2   9.6     Morán-Navarro: 4.4-8.0
+                                 /5.4  /5.6  /6.6  /7.4  /7.9  /9.6
+    reps at 90 % / Epley        1.09  1.16  1.22  1.27  1.29  1.33
+
+The squat lag median is 4 (drop at ~43 % of reps, below Izquierdo's 48-69 %; a documented
+compromise in favour of the velocity-at-RIR figures the RIR flag depends on).
+
 True reps in reserve after rep k = the number of further reps the model athlete could complete
-at the same pacing (a noise-free forward run of (1)-(2)). Rep-to-rep biological noise is added
+at the same pacing (a noise-free forward run of (1)-(3)). Rep-to-rep biological noise is added
 to the *expressed* velocity only, so it does not change the capacity or the RIR labels.
 
 Parameter table (tags as in science.md: [V] verified, [C] from cited code, [M] memory/derived,
@@ -48,9 +81,10 @@ Deadlift / OHP / row L-V       linear, span 1.35 / 1.35 / 1.25 m/s    individual
 MVT (velocity of a 1RM single) squat 0.25 +/- 0.06 m/s                free-weight MCV at 1RM 0.24 +/- 0.06
                                                                       (Banyard 2017) [V]. Reps are discrete, so
                                                                       the last rep of a set to failure lands on
-                                                                      average 0.03-0.07 m/s above it (~0.31,
-                                                                      cf. Smith 0.32 +/- 0.03, Sánchez-Medina
-                                                                      2017 [V]); checked in tests
+                                                                      average ~0.02 m/s above it (up to one
+                                                                      rep's velocity step; cf. Smith 0.32 +/-
+                                                                      0.03, Sánchez-Medina 2017 [V]); checked
+                                                                      in tests
 MVT bench                      0.14 +/- 0.04                          0.16 +/- 0.04 (González-Badillo 2010),
                                                                       0.10 +/- 0.04 free-weight (Helms 2017) [V]
 MVT deadlift                   0.13 +/- 0.05                          0.14 +/- 0.05 (Helms 2017) [V]
@@ -68,16 +102,26 @@ Reps to failure at 75 %        1 + 30 m_ex (1/p - 1), m_ex squat 1.15 Epley (198
                                                                       light loads (Shimano 2006) [M]
 Between-athlete reps spread    log-normal, SD 0.2                     +/-20-30 % between lifters at a fixed
                                                                       %1RM (Richens & Cleather 2014) [M]
-Fatigue exponent ``kappa``     median squat 2.4, DL 2.0, bench 1.1,   tuned so the first clear velocity drop
-                               OHP 1.2, row 1.2; log-SD 0.35          comes after 34-40 % of reps (bench) and
-                                                                      48-69 % (squat) (Izquierdo 2006 [V],
-                                                                      checked in tests) [D]
+Rep cost                       c_i * p, c_i calibrated per athlete     constant share of the load per rep
+                                                                      (LEVsim, §6.4 [V]); gives Epley's shape
+                                                                      and load-independent velocity at a
+                                                                      given RIR (Morán-Navarro 2019 [V])
+Compensation lag ``lag_i``     median squat 4, DL 4, bench 2, OHP 2,  drop starts at ~35 % of reps (bench) and
+                               row 2 reps; log-SD 0.3                 ~43 % (squat) (Izquierdo 2006 [V]: 34-40
+                                                                      / 48-69 %; squat limited by the CV at
+                                                                      RIR, see trade-off above); DL like the
+                                                                      squat, OHP/row like the bench [M]
 In-set recovery slowdown       x6                                     the bar stays loaded between reps [D]
 Fast / slow recovery           tau_fast 30-60 s, tau_slow 4-10 min,   PCr resynthesis half-time ~30 s [M];
                                fast share 0.6-0.85                   reps in a 2nd set to failure after 2 min
                                                                       rest fall ~20-35 % (Pérez-Castilla 2024
                                                                       design) [M], checked in tests
-Rep-to-rep biological noise    CV 2-7.5 % (per athlete)               LEVsim (§6.4) [V]
+Rep-to-rep biological noise    CV 1-3.75 % (per athlete)              half of LEVsim's 2-7.5 % (§6.4): with the
+                                                                      full range the individual %Rep-VL fits
+                                                                      reach R^2 0.935 (bench) and 0.91 (squat),
+                                                                      below the 0.97-0.99 measured (IJSPP 2020
+                                                                      [V]); now 0.96 / 0.95 (checked in tests;
+                                                                      ~0.97 is the ceiling without noise)
 First-rep factor               N(0.99, 0.02)                          rep 1 from a still start is often not
                                                                       the fastest (why VL uses the best of the
                                                                       first reps, Pareja-Blanco 2017) [D]
@@ -178,8 +222,16 @@ MVT_POPULATION: dict[str, tuple[float, float]] = {
 #: Epley multiplier per lift for the population reps-to-failure relation.
 REPS_FACTOR = {"squat": 1.15, "bench": 1.0, "deadlift": 0.95, "ohp": 0.9, "row": 1.1}
 
-#: Fatigue exponent kappa: population median per lift (log-normal, log-SD 0.35).
-KAPPA_MEDIAN = {"squat": 2.4, "bench": 1.1, "deadlift": 2.0, "ohp": 1.2, "row": 1.2}
+#: Compensation lag of equation (3) in reps: population median per lift (log-normal, log-SD
+#: `LAG_LOG_SD`). Calibrated to Izquierdo 2006 (the velocity drop starts later in the squat than in
+#: the bench) within the load independence of velocity at a given RIR (Morán-Navarro 2019); see the
+#: parameter table.
+LAG_REPS_MEDIAN = {"squat": 4.0, "bench": 2.0, "deadlift": 4.0, "ohp": 2.0, "row": 2.0}
+LAG_LOG_SD = 0.3
+
+#: Rep-to-rep biological noise of the expressed velocity: each athlete's CV is drawn uniformly from
+#: this range (parameter table: half of LEVsim's 2-7.5 %, from the individual %Rep-VL fits).
+REP_NOISE_CV_RANGE = (0.01, 0.0375)
 
 #: Recovery inside a set (bar held, muscles loaded) is this many times slower than at rest [D].
 IN_SET_RECOVERY_SLOWDOWN = 6.0
@@ -240,7 +292,7 @@ class ExerciseProfile:
         mvt_mps: Typical velocity of the last possible rep (MCV, m/s).
         lv_gain: Individual gain ``g_i`` on the population load-velocity curve above MVT.
         reps_at_calibration: Reps to failure when fresh at `CALIBRATION_LOAD`.
-        kappa: Fatigue exponent of equation (2).
+        lag_reps: Compensation lag of equation (3), in reps.
         cost: Calibrated fatigue cost ``c_i`` of equation (2).
         fast_share: Share of the rep cost that recovers fast.
         tau_fast_s, tau_slow_s: Recovery time constants (s).
@@ -256,7 +308,7 @@ class ExerciseProfile:
     mvt_mps: float
     lv_gain: float
     reps_at_calibration: float
-    kappa: float
+    lag_reps: float
     cost: float
     fast_share: float
     tau_fast_s: float
@@ -343,11 +395,11 @@ class Athlete:
             lv_gain = float(np.exp(np.clip(rng.normal(0.0, 0.15), -0.4, 0.4)))
             reps75 = population_reps_to_failure(ex, CALIBRATION_LOAD) * float(
                 np.exp(np.clip(rng.normal(0.0, 0.2), -0.5, 0.5)))
-            kappa = KAPPA_MEDIAN[ex] * float(np.exp(np.clip(rng.normal(0.0, 0.35), -0.7, 0.7)))
+            lag = LAG_REPS_MEDIAN[ex] * float(np.exp(np.clip(rng.normal(0.0, LAG_LOG_SD), -0.6, 0.6)))
             fast_share = float(rng.uniform(0.6, 0.85))
             tau_fast = float(rng.uniform(30.0, 60.0))
             tau_slow = float(rng.uniform(240.0, 600.0))
-            noise = float(rng.uniform(0.02, 0.075))
+            noise = float(rng.uniform(*REP_NOISE_CV_RANGE))
             first = float(np.clip(rng.normal(0.99, 0.02), 0.93, 1.04))
             flo, fhi = ROM_HEIGHT_FRACTION[ex]
             rom = height * float(rng.uniform(flo, fhi))
@@ -363,7 +415,7 @@ class Athlete:
             )
             draft = ExerciseProfile(
                 exercise=ex, one_rm_kg=one_rm, mvt_mps=mvt, lv_gain=lv_gain, reps_at_calibration=reps75,
-                kappa=kappa, cost=0.02, fast_share=fast_share, tau_fast_s=tau_fast, tau_slow_s=tau_slow,
+                lag_reps=lag, cost=0.02, fast_share=fast_share, tau_fast_s=tau_fast, tau_slow_s=tau_slow,
                 rep_noise_cv=noise, first_rep_factor=first, rom_m=rom, sticking_depth=sticking, style=style,
             )
             profiles[ex] = _calibrate_cost(draft)
@@ -384,12 +436,21 @@ class Athlete:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Athlete:
-        """Rebuild an athlete written by `to_dict` (parameters are rounded there)."""
+        """Rebuild an athlete written by `to_dict` (parameters are rounded there).
+
+        Descriptions written before the compensation-lag model (they carry ``kappa``, the retired
+        effort exponent) are rebuilt under the current model: the lift's median lag, and the cost
+        re-calibrated so the athlete keeps their reps to failure at `CALIBRATION_LOAD`.
+        """
         profiles = {}
         for ex, d in data["profiles"].items():
             d = dict(d)
             style = LiftStyle(**d.pop("style"))
-            profiles[ex] = ExerciseProfile(exercise=ex, style=style, **d)
+            legacy = d.pop("kappa", None) is not None and "lag_reps" not in d
+            if legacy:
+                d["lag_reps"] = LAG_REPS_MEDIAN[ex]
+            prof = ExerciseProfile(exercise=ex, style=style, **d)
+            profiles[ex] = _calibrate_cost(prof) if legacy else prof
         return cls(athlete_id=data["athlete_id"], sex=data["sex"], height_m=data["height_m"],
                    body_mass_kg=data["body_mass_kg"], profiles=profiles)
 
@@ -405,15 +466,22 @@ def _profile_dict(p: ExerciseProfile) -> dict[str, Any]:
 
 @dataclass(slots=True)
 class FatigueState:
-    """Capacity lost (fractions of today's 1RM) in the fast and slow compartments."""
+    """Capacity lost (fractions of today's 1RM) in the fast and slow compartments.
+
+    ``pending`` is the part of that loss the athlete still compensates for within the current
+    set (equation (3)): it is spent but not yet expressed in the velocity or in the ability to
+    complete a rep. Each rep (`spend`) expresses a share ``1 - exp(-1 / lag_reps)`` of it; a new
+    set starts with the compensation available again (`start_set`).
+    """
 
     fast: float = 0.0
     slow: float = 0.0
+    pending: float = 0.0
 
     @property
     def capacity(self) -> float:
-        """Capacity left, as a fraction of today's 1RM."""
-        return 1.0 - self.fast - self.slow
+        """Capacity the athlete can express now, as a fraction of today's 1RM."""
+        return 1.0 - self.fast - self.slow + self.pending
 
     def recover(self, profile: ExerciseProfile, seconds: float, *, in_set: bool = False) -> None:
         """Exponential recovery of both compartments over ``seconds`` (slower ``in_set``)."""
@@ -421,30 +489,43 @@ class FatigueState:
             k = IN_SET_RECOVERY_SLOWDOWN if in_set else 1.0
             self.fast *= math.exp(-seconds / (k * profile.tau_fast_s))
             self.slow *= math.exp(-seconds / (k * profile.tau_slow_s))
+            # Compensation can hide at most the loss that is still there.
+            self.pending = min(self.pending, self.fast + self.slow)
 
     def spend(self, profile: ExerciseProfile, cost: float) -> None:
-        """Lose ``cost`` of capacity, split between the fast and slow compartments."""
+        """One rep's effort: lose ``cost`` of capacity (fast/slow split) and express part of the pending loss."""
         self.fast += profile.fast_share * cost
         self.slow += (1.0 - profile.fast_share) * cost
+        keep = math.exp(-1.0 / profile.lag_reps) if profile.lag_reps > 0 else 0.0
+        self.pending = (self.pending + cost) * keep
+
+    def start_set(self) -> None:
+        """A new set begins: everything lost so far is expressed, the compensation is available again."""
+        self.pending = 0.0
 
     def copy(self) -> FatigueState:
         """An independent copy (forward runs must not change the real state)."""
-        return FatigueState(self.fast, self.slow)
+        return FatigueState(self.fast, self.slow, self.pending)
 
 
 def rep_cost(
-    profile: ExerciseProfile, p: float, capacity: float, start_capacity: float = 1.0, cost: float | None = None
+    profile: ExerciseProfile,
+    p: float,
+    capacity: float | None = None,
+    start_capacity: float = 1.0,
+    cost: float | None = None,
 ) -> float:
-    """Capacity spent by one rep at load fraction ``p`` done with ``capacity`` left, equation (2).
+    """Capacity spent by one rep at load fraction ``p``, equation (2): ``c_i * p``.
 
-    ``effort`` = share of the set's starting reserve (``start_capacity - p``) already spent
-    (0 on the first rep, 1 at failure); the cost grows as ``exp(kappa * effort)``: reps near
-    failure recruit every motor unit and fatigue disproportionately, which delays the velocity
-    drop and then steepens it.
+    The cost is proportional to the load and does not grow with effort (LEVsim, science.md
+    §6.4: fatigue lowers the force capacity by a fixed share of the load per rep). With that,
+    reps to failure follow Epley's ``1/p - 1`` shape and the velocity at a given RIR does not
+    depend on the load (Morán-Navarro 2019); the delayed velocity drop comes from the
+    compensation lag of equation (3), not from a cost that explodes near failure.
+    ``capacity`` and ``start_capacity`` are accepted for compatibility and not used.
     """
     c = profile.cost if cost is None else cost
-    effort = min(max((start_capacity - capacity) / max(start_capacity - p, 1e-6), 0.0), 1.0)
-    return c * p * math.exp(profile.kappa * effort)
+    return c * p
 
 
 def typical_cycle_s(profile: ExerciseProfile, velocity_mps: float, progress: float) -> float:
@@ -659,6 +740,7 @@ def plan_set(
     mvt_day = prof.mvt_mps * day.mvt_factor[ex]
     p = load_kg / one_rm_day
     state = day.fatigue.setdefault(ex, FatigueState())
+    state.start_set()
     possible = count_reps(prof, p, state, mvt_day)
     if to_failure:
         n_do = possible
