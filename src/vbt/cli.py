@@ -37,6 +37,8 @@ COMMANDS: dict[str, str] = {
 
 EXIT_INTERNAL_ERROR = 70
 EXIT_INTERRUPTED = 130
+#: 128 + SIGPIPE, what a shell reports for a program whose reader went away.
+EXIT_BROKEN_PIPE = 141
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -92,6 +94,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("vbt: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # Whoever read our output stopped early (`vbt export | head`): nothing went wrong here.
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
     except VbtError as err:
         if args.debug:
             raise
@@ -111,6 +117,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERNAL_ERROR
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail a second time."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (tests capture stdout)
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

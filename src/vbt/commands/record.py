@@ -20,6 +20,7 @@ the other sensors keep recording.
 from __future__ import annotations
 
 import argparse
+import logging
 import re
 import sys
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from typing import Any
 from vbt.commands._common import positive_float
 from vbt.errors import UsageError, VbtError
 
+log = logging.getLogger(__name__)
 #: Placeholders ``--out`` understands.
 PLACEHOLDERS = ("n", "name", "sensor", "address", "date")
 _SUFFIXES = (".jsonl", ".jsonl.gz")
@@ -343,10 +345,10 @@ async def _record_one(job: _Job, args: argparse.Namespace, clock: Any, duration_
                 break
         if source.lost is not None:
             job.error = source.lost
-    except RecordingWriteError as err:
+    except VbtError as err:  # RecordingWriteError included: that sensor stops, the others go on
         job.error = err
-    except VbtError as err:
-        job.error = err
+        # printed as one line at the end; --debug (debug logging) also shows where it came from
+        log.debug("%s: recording ended by an error", job.label, exc_info=True)
     finally:
         job.done = True
         await source.close()
