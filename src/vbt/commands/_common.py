@@ -84,7 +84,7 @@ def about_input(err: VbtError, path: Path, *, exercise_option: str | None = None
     if isinstance(err, UnsupportedSensorError):
         return InputFileError(path, f"comes from sensor {err.name!r}, which this vbt cannot decode",
                               "upgrade vbt-monitor (this one decodes " + ", ".join(err.known) + ")")
-    if str(path) in str(err):
+    if getattr(err, "path", None) is not None or str(path) in str(err):  # names its own file (input, database)
         return err
     wrapped = VbtError(f"{path}: {err}")
     wrapped.exit_code = err.exit_code

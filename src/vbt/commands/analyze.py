@@ -21,6 +21,7 @@ import argparse
 import csv
 import io
 import json
+import logging
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -36,6 +37,7 @@ from vbt.commands._common import (
 from vbt.commands._fatigue import add_fatigue_options
 from vbt.errors import InputFileError, VbtError
 
+log = logging.getLogger(__name__)
 #: File name patterns a folder argument expands to.
 INPUT_SUFFIXES = (".jsonl", ".jsonl.gz", ".csv", ".csv.gz")
 
@@ -134,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
             failures += 1
             if bar is not None:
                 bar.clear()
+            log.debug("%s could not be analysed", path, exc_info=True)  # --debug: where it came from
             print(f"vbt: error: {problem}", file=sys.stderr)
             continue
         if bar is not None:

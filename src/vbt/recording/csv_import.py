@@ -58,6 +58,8 @@ _GAP_STEPS = 10.0
 #: Wrong units are an error only with at least this many samples (1 s at 100 Hz): fewer could
 #: all fall in a moment of hard acceleration, so they only warn.
 _UNIT_EVIDENCE_SAMPLES = 100
+#: What to do about one bad row (the analysis cannot guess a sample).
+_ROW_HINT = "fix or delete that row"
 #: Share of non-text bytes (control or invalid UTF-8) above which a file is binary, not a CSV.
 _BINARY_SHARE = 0.3
 
@@ -286,8 +288,8 @@ class _Parser:
         self.gyro_unit = gyro_unit
         self.warnings: list[str] = []
 
-    def fail(self, line: int, reason: str) -> None:
-        raise CsvImportError(self.path, line, reason)
+    def fail(self, line: int, reason: str, hint: str | None = None) -> None:
+        raise CsvImportError(self.path, line, reason, hint)
 
     def parse(self) -> ImportedSamples:
         header_idx = self._find_header()
@@ -306,7 +308,7 @@ class _Parser:
         back = np.flatnonzero(np.diff(t) < 0)
         if back.size:
             k = int(back[0]) + 1
-            self.fail(int(line_numbers[k]), f"time runs backwards: t = {float(t[k])!r} after {float(t[k - 1])!r}; "
+            self.fail(int(line_numbers[k]), f"time runs backwards: t = {float(t[k])!r} after {float(t[k - 1])!r}",
                       "rows must be in time order")
         acc_raw = np.column_stack([values["ax"], values["ay"], values["az"]])
         gyro_raw = np.column_stack([values["gx"], values["gy"], values["gz"]]) if has_gyro else None
@@ -396,10 +398,10 @@ class _Parser:
             row = rows[k]
             if len(row) > width:
                 if any(c.strip() for c in row[width:]):
-                    self.fail(int(line_numbers[k]), f"{len(row)} cells but the header has {width} columns")
+                    self.fail(int(line_numbers[k]), f"{len(row)} cells but the header has {width} columns", _ROW_HINT)
                 rows[k] = row[:width]  # a trailing delimiter
             elif len(row) <= needed:
-                self.fail(int(line_numbers[k]), f"only {len(row)} cells but the header has {width} columns")
+                self.fail(int(line_numbers[k]), f"only {len(row)} cells but the header has {width} columns", _ROW_HINT)
             else:
                 rows[k] = row + [""] * (width - len(row))  # only unused trailing columns are missing
         return rows, line_numbers
@@ -414,7 +416,7 @@ class _Parser:
         finite = np.isfinite(values)
         if not finite.all():
             k = int(np.flatnonzero(~finite)[0])
-            self.fail(int(line_numbers[k]), f"column {name}: {cells[k].strip()!r} is not a finite number")
+            self.fail(int(line_numbers[k]), f"column {name}: {cells[k].strip()!r} is not a finite number", _ROW_HINT)
         return values
 
     def _column_slow(self, name: str, cells: list[str], line_numbers: np.ndarray, delimiter: str) -> np.ndarray:
@@ -436,10 +438,10 @@ class _Parser:
                     pass
             line = int(line_numbers[k])
             if not text:
-                self.fail(line, f"column {name} is empty")
+                self.fail(line, f"column {name} is empty", _ROW_HINT)
             if name == "t":
-                self.fail(line, f"column t: {text[:40]!r} is not a number (t must be seconds)")
-            self.fail(line, f"column {name}: {text[:40]!r} is not a number")
+                self.fail(line, f"column t: {text[:40]!r} is not a number (t must be seconds)", _ROW_HINT)
+            self.fail(line, f"column {name}: {text[:40]!r} is not a number", _ROW_HINT)
         if comma_note:
             note = "decimal commas read as decimal points"
             if note not in self.warnings:
