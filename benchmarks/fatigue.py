@@ -73,6 +73,8 @@ class SimSet:
     true_rir: list[int]  # per measured rep (matched to labels), None entries removed
     result: SetResult  # measured reps (and failed attempts)
     history: bool = False
+    true_failed_attempt: bool = False  # the simulated lifter really failed an attempt after the last rep
+    mvt_day_mps: float | None = None  # simulator truth for the --ideal diagnostic (rep level only)
 
 
 @dataclass
@@ -83,6 +85,7 @@ class Outcome:
     final_rir: int
     stop_rule: int | None
     exercise: str
+    load_pct: float = 0.0
     errors: list[float] = field(default_factory=list)  # published estimates
     errors_all: list[float] = field(default_factory=list)  # posterior median, every rep
     near_errors: list[float] = field(default_factory=list)  # posterior median, true RIR <= 4, every rep
@@ -90,6 +93,9 @@ class Outcome:
     covered: list[bool] = field(default_factory=list)
     reps: int = 0
     flag_from_failed_attempt: bool = False  # the first flag is the hindsight "failure" of a failed attempt
+    reported_failed_attempt: bool = False  # the analysis reported a failed attempt after the last rep
+    accepted_failed_attempt: bool = False  # ... and the tracker believed it (RIR 0, failure)
+    true_failed_attempt: bool = False
 
 
 # --------------------------------------------------------------------------- corpus
@@ -160,7 +166,8 @@ def build_rep_level(plans: list[dict], seed: int) -> list[SimSet]:
             day = sa.DayState.random(rng)
             o = sa.plan_set(athlete, day, ex, load, rng, to_failure=True, failed_attempt=True)
             res, rirs = _rep_level_result(o, rng, 1)
-            out.append(SimSet(athlete.athlete_id, ex, load, 100 * load / one_rm, None, rirs, res, history=True))
+            out.append(SimSet(athlete.athlete_id, ex, load, 100 * load / one_rm, None, rirs, res, history=True,
+                              true_failed_attempt=o.failed is not None, mvt_day_mps=o.mvt_day_mps))
         for day_plan in plan["days"]:
             day = sa.DayState.random(rng)
             for k, (load, rule, rest_s) in enumerate(day_plan):
@@ -173,7 +180,8 @@ def build_rep_level(plans: list[dict], seed: int) -> list[SimSet]:
                 if not o.reps:
                     continue
                 res, rirs = _rep_level_result(o, rng, k + 1)
-                out.append(SimSet(athlete.athlete_id, ex, load, 100 * load / one_rm, rule, rirs, res))
+                out.append(SimSet(athlete.athlete_id, ex, load, 100 * load / one_rm, rule, rirs, res,
+                                  true_failed_attempt=o.failed is not None, mvt_day_mps=o.mvt_day_mps))
     return out
 
 
@@ -229,7 +237,7 @@ def build_full_chain(plans: list[dict], seed: int, workdir: str) -> tuple[list[S
                     continue  # nothing detected, or a set the lifter could not do a rep of
                 rule = None if lab.to_failure else lab.stop_rir
                 out.append(SimSet(athlete.athlete_id, ex, lab.load_kg, 100 * lab.load_kg / one_rm, rule, rirs,
-                                  detected, history=history))
+                                  detected, history=history, true_failed_attempt=bool(lab.failed_attempts)))
     return out, stats
 
 
@@ -321,7 +329,10 @@ def _evaluate_set(s: SimSet, tracker: FatigueTracker) -> Outcome:
     tracker.assess(res)
     first = None
     o = Outcome(first_flag_rir=None, final_rir=s.true_rir[-1], stop_rule=s.stop_rule, exercise=s.exercise,
-                reps=len(res.reps))
+                load_pct=s.load_pct, reps=len(res.reps), true_failed_attempt=s.true_failed_attempt)
+    if res.reps:
+        o.reported_failed_attempt = any(f.start_s >= res.reps[-1].end_s for f in res.failed_attempts)
+        o.accepted_failed_attempt = o.reported_failed_attempt and res.reps[-1].rir_interval == (0.0, 0.0)
     for k, (rep, true) in enumerate(zip(res.reps, s.true_rir, strict=True), start=1):
         if first is None and rep.flag != FLAG_CONTINUE:
             first = true
@@ -398,6 +409,94 @@ def _by_exercise(outcomes: Sequence[Outcome]) -> dict[str, dict]:
     return {ex: summarise(g) for ex, g in sorted(groups.items())}
 
 
+#: Load bands of the breakdown (%1RM of the athlete's typical 1RM).
+LOAD_BANDS = (("<70 %", 0.0, 70.0), ("70-80 %", 70.0, 80.0), (">=80 %", 80.0, 200.0))
+
+
+def _by_load(outcomes: Sequence[Outcome]) -> dict[str, dict]:
+    return {name: summarise([o for o in outcomes if lo <= o.load_pct < hi]) for name, lo, hi in LOAD_BANDS}
+
+
+def failed_attempt_figures(outcomes: Sequence[Outcome]) -> dict[str, int]:
+    """How the tracker treated the failed attempts the analysis reported after a set's last rep."""
+    rep = [o for o in outcomes if o.reported_failed_attempt]
+    return {
+        "reported_true": sum(o.true_failed_attempt for o in rep),
+        "accepted_true": sum(o.true_failed_attempt and o.accepted_failed_attempt for o in rep),
+        "reported_false": sum(not o.true_failed_attempt for o in rep),
+        "accepted_false": sum((not o.true_failed_attempt) and o.accepted_failed_attempt for o in rep),
+    }
+
+
+# --------------------------------------------------------------------------- ideal observer (diagnostic)
+
+
+def ideal_observer(sets: Sequence[SimSet], plans: list[dict], *, know_mvt_day: bool = False,
+                   target_rir: int = 2) -> list[Outcome]:
+    """What a perfectly personalised observer could do: an upper bound, NOT an estimator.
+
+    It reads the simulator: it knows the athlete's persistent parameters (`vbt.sim.athlete`
+    profile: load-velocity relation, MVT, fatigue cost and lag, recovery, noise level) and the
+    benchmark's measurement-noise model. It does not know today's readiness: the capacity at the
+    set's start (daily 1RM, CV 4 %, and fatigue carried from an earlier set: log-SD 6 % in all) and
+    today's MVT (CV 7 %) -- unless ``know_mvt_day``. For each pair on a grid it runs the
+    noise-free model forward, weighs it by the likelihood of the measured velocities, and applies
+    the tracker's stop rule (`RirEstimate.should_stop`, default costs) to the resulting RIR
+    posterior. The gap between it and the tracker is the cost of learning the athlete from three
+    noisy sets instead of knowing the simulator; its own misses are what the velocities cannot tell.
+    """
+    from vbt.fatigue.estimator import DEFAULT_SETTINGS, RirEstimate
+    from vbt.sim.athlete import FatigueState, _progress, rep_cost, typical_cycle_s
+
+    athletes = {p["athlete"].athlete_id: p["athlete"] for p in plans}
+    cap_z = np.linspace(-3.0, 3.0, 25)
+    mvt_z = np.array([0.0]) if know_mvt_day else np.linspace(-2.5, 2.5, 11)
+    st = DEFAULT_SETTINGS
+
+    def trajectory(prof, p: float, mvt: float) -> np.ndarray:
+        state, c0, v = FatigueState(), 1.0, []
+        while len(v) < 80 and state.capacity >= p:
+            c = state.capacity
+            v.append(prof.velocity(p / c, mvt))
+            state.spend(prof, rep_cost(prof, p, c))
+            state.recover(prof, typical_cycle_s(prof, v[-1], _progress(c0, state.capacity, p)), in_set=True)
+        return np.array(v)
+
+    out = []
+    for s in sets:
+        if s.history or not s.result.reps:
+            continue
+        prof = athletes[s.athlete_id].profile(s.exercise)
+        y = np.array([r.mean_velocity_mps for r in s.result.reps])
+        meas = np.where(np.array([r.quality for r in s.result.reps]) < 0.75, 0.06, 0.02)
+        grid = []
+        for zc in cap_z:
+            p = s.load_kg / prof.one_rm_kg * math.exp(0.06 * zc)
+            for zm in mvt_z:
+                mvt = s.mvt_day_mps if know_mvt_day else prof.mvt_mps * math.exp(0.07 * zm)
+                grid.append((-0.5 * (zc * zc + zm * zm), trajectory(prof, p, mvt)))
+        o = Outcome(first_flag_rir=None, final_rir=s.true_rir[-1], stop_rule=s.stop_rule, exercise=s.exercise,
+                    load_pct=s.load_pct, reps=len(y))
+        for k in range(1, len(y) + 1):
+            logw, left = [], []
+            for prior, v in grid:
+                if len(v) < k:
+                    continue
+                sd = np.sqrt((prof.rep_noise_cv * v[:k]) ** 2 + meas[:k] ** 2 + (0.02 * v[:k]) ** 2)
+                logw.append(prior - 0.5 * np.sum(((y[:k] - v[:k]) / sd) ** 2) - np.sum(np.log(sd)))
+                left.append(len(v) - k)
+            if not logw:
+                break
+            w = np.exp(np.array(logw) - max(logw))
+            post = np.bincount(np.array(left), weights=w / w.sum())
+            est = RirEstimate(rir=None, interval=None, probabilities=tuple(float(x) for x in post))
+            if est.should_stop(target_rir, st.stop_cost_ratio, st.far_early_cost):
+                o.first_flag_rir = s.true_rir[k - 1]
+                break
+        out.append(o)
+    return out
+
+
 def _print(title: str, s: dict) -> None:
     ok = lambda cond: "ok " if cond else "MISS"  # noqa: E731
     print(f"\n== {title} ({s['sets']} sets, {s['reps']} reps)")
@@ -438,6 +537,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="smoke run: 20 athletes")
     ap.add_argument("--target-rir", type=int, default=2)
     ap.add_argument("--json", default=None, help="also write the figures to this JSON file")
+    ap.add_argument("--ideal", action="store_true",
+                    help="with --rep-level: also run the ideal observer (reads the simulator; an upper bound)")
     ap.add_argument("--cache", default=None, metavar="FILE",
                     help="keep the analysed corpus in FILE (pickle): later runs with the same FILE skip the chain")
     args = ap.parse_args(argv)
@@ -484,18 +585,47 @@ def main(argv: Sequence[str] | None = None) -> int:
         name = "failure" if rule is None else f"stop@{rule}"
         print(f"  {name:9s} n={a['reach_sets']:3d}  {a['exact_pct']:5.1f} {a['early_pct']:5.1f} {a['late_pct']:5.1f} | "
               f"{b['exact_pct']:5.1f} {b['early_pct']:5.1f} {b['late_pct']:5.1f}")
-    print("\nby exercise (population | personalised): exact / early / late / false-flag %, MAE")
+    print("\nby exercise (population | personalised): n reaching RIR <= 2, exact / early / late / false-flag %, "
+          "near-failure MAE")
     bp, bq = _by_exercise(pop), _by_exercise(per)
     for ex in bp:
-        a, b = bp[ex], bq[ex]
-        print(f"  {ex:9s} {a['exact_pct']:5.1f} {a['early_pct']:5.1f} {a['late_pct']:5.1f} {a['false_flag_pct']:5.1f} "
-              f"{a['mae_all_reps']:.2f} | {b['exact_pct']:5.1f} {b['early_pct']:5.1f} {b['late_pct']:5.1f} "
-              f"{b['false_flag_pct']:5.1f} {b['mae_all_reps']:.2f}")
+        _print_row(ex, bp[ex], bq[ex])
+    print("by load (%1RM of the typical 1RM; same columns)")
+    lp, lq = _by_load(pop), _by_load(per)
+    for band in lp:
+        _print_row(band, lp[band], lq[band])
+    fa_pop, fa_per = failed_attempt_figures(pop), failed_attempt_figures(per)
+    print("\nfailed attempts reported after the last rep (population | personalised): believed (RIR 0, failure) "
+          f"{fa_pop['accepted_true']}/{fa_pop['reported_true']} real ones | {fa_per['accepted_true']}/"
+          f"{fa_per['reported_true']}; {fa_pop['accepted_false']}/{fa_pop['reported_false']} false ones | "
+          f"{fa_per['accepted_false']}/{fa_per['reported_false']}")
+    out = {"mode": mode, "population": s_pop, "personalised": s_per,
+           "by_exercise": {"population": bp, "personalised": bq}, "by_load": {"population": lp, "personalised": lq},
+           "failed_attempts": {"population": fa_pop, "personalised": fa_per}}
+    if args.ideal:
+        if not args.rep_level:
+            print("\n--ideal needs --rep-level (it models the rep-level measurement noise)")
+        else:
+            t3 = time.perf_counter()
+            print("\nideal observer (reads the simulator; an upper bound, not an estimator):")
+            for know, name in ((False, "knows the athlete, not today's readiness or MVT"),
+                               (True, "... and knows today's MVT")):
+                s_id = summarise(ideal_observer(sets, plans, know_mvt_day=know, target_rir=args.target_rir),
+                                 args.target_rir)
+                out["ideal_know_mvt" if know else "ideal"] = s_id
+                print(f"  {name:50s} exact {s_id['exact_pct']:5.1f}  early {s_id['early_pct']:5.1f}  late "
+                      f"{s_id['late_pct']:5.1f}  false flags {s_id['false_flag_pct']:5.1f} %")
+            print(f"  ({time.perf_counter() - t3:.1f} s)")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump({"mode": mode, "population": s_pop, "personalised": s_per,
-                       "by_exercise": {"population": bp, "personalised": bq}}, fh, indent=2)
+            json.dump(out, fh, indent=2)
     return 0
+
+
+def _print_row(name: str, a: dict, b: dict) -> None:
+    print(f"  {name:9s} n={a['reach_sets']:3d}  {a['exact_pct']:5.1f} {a['early_pct']:5.1f} {a['late_pct']:5.1f} "
+          f"{a['false_flag_pct']:5.1f} {a['near_mae']:.2f} | {b['exact_pct']:5.1f} {b['early_pct']:5.1f} "
+          f"{b['late_pct']:5.1f} {b['false_flag_pct']:5.1f} {b['near_mae']:.2f}")
 
 
 if __name__ == "__main__":

@@ -200,3 +200,46 @@ def test_calibration_on_the_models_own_population():
     assert 0.7 <= coverage <= 0.95, coverage
     assert np.mean(errors) < 1.5
     assert np.mean(errors) < 0.6 * np.mean(rule_errors)
+
+
+def _estimate_with(probabilities):
+    from vbt.fatigue.estimator import RirEstimate
+
+    return RirEstimate(rir=None, interval=(0.0, float(len(probabilities) - 1)), probabilities=tuple(probabilities))
+
+
+@pytest.mark.parametrize(("probs", "stop"), [
+    ([0.0, 0.0, 1.0], True),  # surely at 2 RIR: flag now (waiting would miss a lifter who stops here)
+    ([0.0, 1.0, 0.0], True),  # surely at 1 RIR: flag now, one more rep would be failure
+    ([0.0, 0.0, 0.0, 1.0], False),  # surely at 3 RIR: the next rep is the right time
+    ([0.0] * 6 + [1.0], False),  # far from failure: wait, whatever the costs
+    ([1 / 12] * 12, False),  # no idea: the mass beyond the zone's edges says wait
+    ([0.05, 0.35, 0.35, 0.2, 0.05], True),  # 1.5 * 0.35 >= 0.2 + 2 * 0.05
+    ([0.0, 0.2, 0.4, 0.3, 0.1], False),  # 1.5 * 0.2 < 0.3 + 2 * 0.1
+])
+def test_stop_rule_weighs_a_late_flag_against_early_ones(probs, stop):
+    est = _estimate_with(probs)
+    assert est.should_stop(2, 1.5, 2.0) is stop
+
+
+def test_stop_rule_follows_the_target():
+    est = _estimate_with([0.0, 0.0, 0.0, 1.0])
+    assert not est.should_stop(2, 1.5, 2.0)
+    assert est.should_stop(3, 1.5, 2.0)  # at 3 RIR the zone 1-3 is reached
+
+
+def test_personal_reps_to_failure_prior_follows_the_first_rep_velocity():
+    from vbt.fatigue.estimator import Priors, rtf_fraction, rtf_prior
+
+    e = lookup("squat")
+    pri = Priors(mvt_mps=0.3, mvt_sd_mps=0.02, gamma_weights=(1.0,), rtf_scale=30.0, rtf_log_sd=0.15)
+    p = rtf_fraction(e, 0.3 + e.lv_span.value * 0.25, 0.3)
+    assert p == pytest.approx(0.75)
+    reps, log_sd = rtf_prior(e, pri, 0.3 + e.lv_span.value * 0.25, 0.02)
+    assert reps == pytest.approx(1 + 30 * (1 / 0.75 - 1))  # 11 reps at 75 %
+    slower, _ = rtf_prior(e, pri, 0.3 + e.lv_span.value * 0.15, 0.02)  # a tired or heavier set
+    assert slower < reps
+    # a noisier first rep or a less known MVT widens the prior
+    assert rtf_prior(e, pri, 0.7, 0.06)[1] > log_sd > 0.15
+    with pytest.raises(ValueError, match="rtf_scale"):
+        rtf_prior(e, Priors(mvt_mps=0.3, mvt_sd_mps=0.02, gamma_weights=(1.0,)), 0.7, 0.02)

@@ -253,3 +253,49 @@ def test_relation_says_near_failure_when_velocity_is_below_its_range():
     # ... while reps faster than the range are best explained by "far from failure"
     fast = rel.log_likelihood(np.array([0.62, 0.60]), np.full(2, 0.02), rir, v_high_mps=0.65)
     assert fast[3] > fast[0] and fast[2] > fast[0]
+
+
+def test_personal_reps_to_failure_relation_is_learnt_from_sets_to_failure():
+    # An athlete doing 40 % more reps than Epley's relation at any first-rep velocity.
+    from vbt.fatigue.estimator import rtf_shape
+    from vbt.fatigue.profile import RTF_SCALE_POPULATION
+
+    e = lookup("bench")
+    mvt = 0.16
+    sets = []
+    for p in (0.65, 0.75, 0.85):
+        v1 = mvt + e.lv_span.value * (1 - p)
+        n = round(1 + 1.4 * 30 * (1 / p - 1))
+        x = np.linspace(0, 1, n)
+        sets.append(SetRecord("bench", tuple(v1 - (v1 - mvt) * x**1.6), to_failure=True))
+    prof = fit_profile(e, sets)
+    assert prof.rtf_scale is not None
+    logs = [math.log((len(s.velocities_mps) - 1) / rtf_shape(e, s.velocities_mps[0], prof.mvt_mps)) for s in sets]
+    # shrunk from the population scale towards the athlete's own
+    assert math.log(RTF_SCALE_POPULATION) < math.log(prof.rtf_scale) <= max(logs) + 1e-9
+    assert prof.rtf_scale > 1.25 * RTF_SCALE_POPULATION
+    assert prof.priors().rtf_scale == prof.rtf_scale
+    # no set to failure: no personal relation (the load prior is used instead)
+    assert fit_profile(e, [SetRecord("bench", sets[0].velocities_mps, to_failure=False)]).rtf_scale is None
+
+
+def test_relation_separates_each_sets_day_offset():
+    # The same relation on three days, 0.03 m/s fast, normal and slow; the slow set is the
+    # heaviest (few reps), so it covers only RIR 0-3. Pooling the raw reps would put the relation
+    # ~0.015 m/s too high at RIR 4-6, where only the fast and normal days have reps; the mixed
+    # model estimates each day's offset from the reps the days share.
+    from vbt.fatigue.profile import RELATION_MAX_RIR, fit_rir_velocity
+
+    h = np.array([0.16, 0.21, 0.26, 0.30, 0.34, 0.37, 0.40, 0.43, 0.45, 0.47, 0.49])[: RELATION_MAX_RIR + 1]
+    sets, pooled = [], {}
+    for offset, n in ((0.03, 11), (0.0, 7), (-0.03, 4)):
+        rir = np.arange(n)[::-1]
+        v = h[np.minimum(rir, len(h) - 1)] + offset
+        sets.append(SetRecord("bench", tuple(v), to_failure=True))
+        for r, x in zip(rir, v, strict=True):
+            pooled.setdefault(int(r), []).append(x)
+    rel = fit_rir_velocity(sets, 0.0, 0.03)
+    table = np.asarray(rel.velocities_mps)
+    naive = np.array([np.mean(pooled[r]) for r in range(len(h))])
+    assert np.max(np.abs(table - h)) < 0.008
+    assert np.max(np.abs(naive - h)) > 0.014

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from vbt.errors import UnknownExerciseError, UsageError
 from vbt.fatigue.catalogue import reps_to_failure
 from vbt.fatigue.profile import SetRecord, fit_profile
-from vbt.fatigue.tracker import FatigueTracker, reference_rep, velocity_loss_pct
+from vbt.fatigue.tracker import FatigueTracker, failed_attempt_credibility, reference_rep, velocity_loss_pct
 from vbt.pipeline.results import FLAG_CONTINUE, FLAG_FAILURE, FLAG_STOP
 
 
@@ -77,8 +77,16 @@ def test_flags_along_a_set_to_failure(make_set, model_set):
     first_stop = flags.index(FLAG_STOP) + 1
     assert n_total - first_stop in (1, 2)  # the first stop comes at 1-2 reps in reserve
     assert all(f == FLAG_CONTINUE for f in flags[: first_stop - 1])
-    assert flags[-1] == FLAG_FAILURE
     assert s.rir_estimate == s.reps[-1].rir_estimate
+    # Without a failed attempt "failure" is a prediction and needs P(RIR = 0) >= 0.8; the
+    # population priors leave the last rep at ~0.76 (RIR 0 most likely, but not certain).
+    est = FatigueTracker("squat").estimate(s.reps)
+    assert est.median == 0 and est.prob_at_most(0) < 0.8
+    assert flags[-1] == FLAG_STOP
+    # The same set ending in a failed attempt is a failure: 0 reps in reserve, known.
+    s = make_set(model_set("squat", 0.75, n_total), failed_after=True)
+    FatigueTracker("squat").assess(s)
+    assert s.reps[-1].flag == FLAG_FAILURE and s.rir_interval == (0.0, 0.0)
 
 
 def test_stop_is_sticky(make_set, model_set):
@@ -102,14 +110,41 @@ def test_target_rir_moves_the_stop(make_set, model_set):
 
 
 def test_failed_attempt_after_last_rep_means_failure(make_set):
-    s = make_set([0.6, 0.58, 0.55, 0.5], failed_after=True)
+    # A last rep slowing towards the squat MVT (0.28 +/- 0.05 m/s), then a failed attempt.
+    s = make_set([0.6, 0.5, 0.38, 0.3], failed_after=True)
     FatigueTracker("squat").assess(s)
     last = s.reps[-1]
     assert last.flag == FLAG_FAILURE and last.rir_estimate == 0.0 and last.rir_interval == (0.0, 0.0)
     assert s.rir_estimate == 0.0 and s.rir_interval == (0.0, 0.0)
-    assert any("failed attempt" in n for n in s.notes)
+    assert any("failed attempt after the last rep" in n for n in s.notes)
     # earlier reps untouched by the hindsight
     assert s.reps[0].flag == FLAG_CONTINUE
+
+
+def test_a_failed_attempt_after_a_fast_rep_is_doubted(make_set):
+    # 0.5 m/s is ~4 population SDs above the squat MVT: the velocities say reps were left, so a
+    # reported failed attempt is more likely a segmentation error (re-rack, walk-out) than failure.
+    s = make_set([0.6, 0.58, 0.55, 0.5], failed_after=True)
+    t = FatigueTracker("squat")
+    t.assess(s)
+    assert failed_attempt_credibility(t.last_estimate(s)) < 0.05
+    assert s.reps[-1].flag != FLAG_FAILURE and s.reps[-1].rir_interval != (0.0, 0.0)
+    assert s.rir_estimate is None or s.rir_estimate > 1
+    assert any("not counted as failure" in n for n in s.notes)
+    # ... while a last rep still 0.1 m/s above the MVT keeps the benefit of the doubt
+    s = make_set([0.6, 0.55, 0.48, 0.40], failed_after=True)
+    FatigueTracker("squat").assess(s)
+    assert s.reps[-1].flag == FLAG_FAILURE
+
+
+def test_failed_attempt_credibility_is_bayes_on_the_likelihood_ratio():
+    from vbt.fatigue.estimator import RirEstimate
+
+    est = RirEstimate(rir=None, interval=(0.0, 3.0), probabilities=(0.5, 0.5), prior_probabilities=(0.2, 0.8))
+    lr = est.failure_likelihood_ratio()
+    assert lr == pytest.approx(4.0)  # posterior odds 1 / prior odds 0.25
+    assert failed_attempt_credibility(est, prior=0.5) == pytest.approx(0.8)
+    assert failed_attempt_credibility(None, prior=0.8) == 0.8  # no velocity evidence: the prior stands
 
 
 def test_failed_attempt_before_more_reps_is_only_a_note(make_set):

@@ -158,6 +158,9 @@ class Priors:
         reps_log_sd: Spread of log(reps to failure) around that.
         personal: True when built from the athlete's own sets to failure.
         rir_velocity: The athlete's own RIR-velocity relation, when logged sets to failure allow it.
+        rtf_scale: The athlete's own reps-to-failure relation on the first-rep velocity,
+            ``N - 1 = rtf_scale * (1 / p(v) - 1)`` (see `rtf_prior`); None without sets to failure.
+        rtf_log_sd: SD of log(N - 1) around that relation for a new set.
     """
 
     mvt_mps: float
@@ -167,6 +170,8 @@ class Priors:
     reps_log_sd: float = 0.3
     personal: bool = False
     rir_velocity: RirVelocityProfile | None = None
+    rtf_scale: float | None = None
+    rtf_log_sd: float = 0.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,12 +186,15 @@ class EstimatorSettings:
         gamma_grid: Curvature exponents considered.
         v1_prior_sd_mps: Weak prior SD on the curve's first-rep velocity.
         max_point_interval_width: Withhold the point estimate while the interval is wider (reps).
-        stop_cost_ratio: How much worse a late stop flag is than an early one. After a rep, not
-            flagging is a miss if that was the last rep in the zone (RIR <= 1) and flagging is
-            early if RIR > target; flag when ``ratio * P(RIR <= 1) >= P(RIR > target)``. 3: the
-            issue's targets allow 15 % early but only 5 % late flags, and grinding to failure
-            costs more fatigue for little extra stimulus (science.md §4.6).
-        failure_probability: ``failure`` once P(RIR == 0) reaches this.
+        stop_cost_ratio: Cost of a late stop flag (the set reaches failure unflagged or the flag
+            comes at RIR 0) relative to a flag one rep early (RIR = target + 1). Grinding to
+            failure costs extra fatigue for little extra stimulus (science.md §4.6: VL40 vs VL20,
+            Pareja-Blanco 2017; failure vs not, Refalo 2023), so it weighs more than one rep early.
+        far_early_cost: Extra cost of a flag two or more reps early (RIR >= target + 2) on top of a
+            one-rep-early flag: the stimulus lost grows with the reps left unused. See
+            `RirEstimate.should_stop` for the rule these costs give.
+        failure_probability: ``failure`` once P(RIR == 0) reaches this (without a failed attempt
+            the flag is a prediction, so it needs a clear majority).
         unknown_load_fraction: %1RM assumed (with ``unknown_load_sd``) when nothing tells it.
     """
 
@@ -196,18 +204,22 @@ class EstimatorSettings:
     gamma_grid: tuple[float, ...] = (0.8, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 3.5, 4.5, 6.0, 8.0)
     v1_prior_sd_mps: float = 0.3
     max_point_interval_width: float = 6.0
-    stop_cost_ratio: float = 3.0
-    failure_probability: float = 0.5
+    stop_cost_ratio: float = 1.5
+    far_early_cost: float = 2.0
+    failure_probability: float = 0.8
     unknown_load_fraction: float = 0.75
     unknown_load_sd: float = 0.12
 
 
 DEFAULT_SETTINGS = EstimatorSettings()
 
-#: Recent reps compared with a personal RIR-velocity relation.
-RELATION_REPS = 3
 #: Weight of the curve model when a personal relation is also used (both read the same reps).
 CURVE_WEIGHT = 0.5
+#: Trusted reps at the start of a set that the personal RIR-velocity relation ignores.
+RELATION_SKIP_FIRST = 1
+#: %1RM range in which the reps-to-failure relation on velocity is evaluated (a first rep at or
+#: below the MVT still means at least one rep; faster than the group line's 30 % is far from failure).
+RTF_FRACTION_RANGE = (0.3, 0.995)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +233,8 @@ class RirEstimate:
         interval: Central `EstimatorSettings.interval_mass` interval (low, high), in whole reps;
             None when there is no trustworthy rep.
         probabilities: P(RIR = r) for r = 0, 1, ... (empty without evidence).
+        prior_probabilities: The same before the reps' velocities were read (load / reps prior
+            only); `failure_likelihood_ratio` compares the two.
         evidence: ``"none"``, ``"low"`` or ``"ok"``.
         fraction_1rm: The %1RM (fraction) the load prior used, and where it came from.
         fraction_1rm_source: ``"given"``, ``"profile"``, ``"velocity"`` or ``"assumed"``.
@@ -230,22 +244,62 @@ class RirEstimate:
     rir: float | None
     interval: tuple[float, float] | None
     probabilities: tuple[float, ...] = ()
+    prior_probabilities: tuple[float, ...] = ()
     evidence: str = EVIDENCE_NONE
     fraction_1rm: float | None = None
     fraction_1rm_source: str = ""
     notes: tuple[str, ...] = field(default=())
 
-    def should_stop(self, target_rir: int, cost_ratio: float) -> bool:
-        """The stop decision for ``target_rir`` (see `EstimatorSettings.stop_cost_ratio`)."""
+    def should_stop(self, target_rir: int, cost_ratio: float, far_early_cost: float = 0.0) -> bool:
+        """The stop decision for ``target_rir``: flag now, or is a later rep a better bet?
+
+        With RIR ``r`` after this rep, flagging ``j`` reps from now is exact when
+        ``1 <= r - j <= T`` (``T = target_rir``), one rep early when ``r - j = T + 1``, two or more
+        early above that, and late when ``r <= j`` (the set reaches failure first). Costs: late
+        ``cost_ratio``, one rep early 1, two or more early ``1 + far_early_cost``
+        (`EstimatorSettings`). The flag fires when flagging now costs no more, in expectation
+        under the posterior, than flagging at any later rep. Against the next rep alone this is
+
+            cost_ratio * P(r = 1) >= P(r = T + 1) + far_early_cost * P(r = T + 2),
+
+        so only the zone's edges matter: a wide posterior (little evidence) spreads its mass
+        beyond them and waits rather than guessing.
+        """
         if not self.probabilities:
             return False
-        return cost_ratio * self.prob_at_most(1) >= 1.0 - self.prob_at_most(target_rir)
+        probs = np.asarray(self.probabilities, dtype=float)
+        r = np.arange(len(probs))
+        best_later = math.inf
+        now = 0.0
+        for j in range(len(probs)):
+            left = r - j  # RIR at the flag if it comes j reps from now
+            cost = np.where(left <= 0, cost_ratio,
+                            np.where(left <= target_rir, 0.0,
+                                     np.where(left == target_rir + 1, 1.0, 1.0 + far_early_cost)))
+            expected = float(np.dot(probs, cost))
+            if j == 0:
+                now = expected
+            else:
+                best_later = min(best_later, expected)
+        return now <= best_later + 1e-12
 
     def prob_at_most(self, rir: int) -> float:
         """P(RIR <= ``rir``) (0 without evidence)."""
         if not self.probabilities:
             return 0.0
         return float(sum(self.probabilities[: max(0, rir) + 1]))
+
+    def failure_likelihood_ratio(self) -> float | None:
+        """How much the reps' velocities favour "0 reps in reserve" over "some left": p(v | r = 0) / p(v | r > 0).
+
+        The posterior odds of RIR 0 divided by the prior odds. Above 1 the velocities look like the
+        last possible rep; well below 1 they say reps were left. None without evidence.
+        """
+        if not self.probabilities or not self.prior_probabilities:
+            return None
+        post0 = min(max(self.probabilities[0], 1e-12), 1.0 - 1e-12)
+        prior0 = min(max(self.prior_probabilities[0], 1e-12), 1.0 - 1e-12)
+        return (post0 / (1.0 - post0)) / (prior0 / (1.0 - prior0))
 
     @property
     def mean(self) -> float | None:
@@ -359,6 +413,39 @@ def _n_prior(n_grid: np.ndarray, median_reps: float, log_sd: float) -> np.ndarra
     return np.maximum(p, 1e-300)
 
 
+def rtf_fraction(entry: ExerciseEntry, velocity_mps: float, mvt_mps: float) -> float:
+    """%1RM (fraction) of a first rep at ``velocity_mps`` on the group line through the MVT ``mvt_mps``."""
+    lo, hi = RTF_FRACTION_RANGE
+    return min(hi, max(lo, 1.0 - (velocity_mps - mvt_mps) / entry.lv_span.value))
+
+
+def rtf_shape(entry: ExerciseEntry, velocity_mps: float, mvt_mps: float) -> float:
+    """``1 / p - 1`` at the %1RM ``p`` of a first rep at ``velocity_mps``: Epley's reps-to-failure shape."""
+    return 1.0 / rtf_fraction(entry, velocity_mps, mvt_mps) - 1.0
+
+
+def rtf_prior(entry: ExerciseEntry, priors: Priors, v_ref_mps: float, v_ref_sd_mps: float) -> tuple[float, float]:
+    """(median reps to failure, log-SD) from the set's first-rep velocity and the athlete's own relation.
+
+    Reps to failure fall with the velocity of the set's fastest rep along an individual relation
+    (Martínez-Rubio 2025 [V]: individual RTF-fastest-rep-velocity R^2 0.98 vs 0.65 for a general
+    one). Its shape is Epley's ``N - 1 = A (1 / p - 1)`` with ``p`` read off the group load-velocity
+    line through the athlete's own MVT, and ``A = priors.rtf_scale`` is learnt from the athlete's
+    sets to failure (`vbt.fatigue.profile`). No %1RM or e1RM is needed, so a set started tired
+    (slower first rep) gets fewer reps, as it should (Pérez-Castilla 2024). The first rep's
+    velocity error and today's MVT shift widen the prior by the delta method.
+    """
+    if priors.rtf_scale is None:
+        raise ValueError("rtf_prior needs priors with a personal reps-to-failure relation (rtf_scale)")
+    p = rtf_fraction(entry, v_ref_mps, priors.mvt_mps)
+    reps = 1.0 + priors.rtf_scale * (1.0 / p - 1.0)
+    # d log(1/p - 1) / dv = 1 / (span p (1 - p)); the MVT shift moves p like a velocity error does.
+    dlog = 1.0 / (entry.lv_span.value * p * (1.0 - p))
+    v_sd = math.hypot(v_ref_sd_mps, priors.mvt_sd_mps)
+    share = (reps - 1.0) / reps  # the first rep itself is certain
+    return reps, math.sqrt(priors.rtf_log_sd**2 + (share * dlog * v_sd) ** 2)
+
+
 def load_prior(
     entry: ExerciseEntry,
     priors: Priors,
@@ -431,11 +518,20 @@ class RirEstimator:
         v_ref = float(first_two.max())
 
         pri = self.priors
-        if fraction_1rm is None:
-            fraction_1rm = self.entry.fraction_1rm_from_velocity(v_ref, mvt_mps=pri.mvt_mps)
-            fraction_1rm_sd = math.hypot(self.entry.lv_sd.value, pri.mvt_sd_mps) / self.entry.lv_span.value
+        if fraction_1rm is None and pri.rtf_scale is not None:
+            # The athlete's own reps-to-failure relation on the first-rep velocity (no %1RM needed).
+            ref_i = int(np.nonzero(trusted)[0][int(np.argmax(first_two))])
+            v_ref_sd = float(rep_sigma_mps(v[ref_i:ref_i + 1], q[ref_i:ref_i + 1], self.entry.rep_noise_cv.value,
+                                           st)[0])
+            median_reps, log_sd = rtf_prior(self.entry, pri, v_ref, v_ref_sd)
+            fraction_1rm = rtf_fraction(self.entry, v_ref, pri.mvt_mps)
             fraction_1rm_source = "velocity"
-        median_reps, log_sd = load_prior(self.entry, pri, fraction_1rm, fraction_1rm_sd)
+        else:
+            if fraction_1rm is None:
+                fraction_1rm = self.entry.fraction_1rm_from_velocity(v_ref, mvt_mps=pri.mvt_mps)
+                fraction_1rm_sd = math.hypot(self.entry.lv_sd.value, pri.mvt_sd_mps) / self.entry.lv_span.value
+                fraction_1rm_source = "velocity"
+            median_reps, log_sd = load_prior(self.entry, pri, fraction_1rm, fraction_1rm_sd)
 
         # Only trustworthy reps enter the likelihood; every counted rep still counts towards k.
         use = trusted
@@ -450,10 +546,11 @@ class RirEstimator:
         if pri.rir_velocity is not None:
             loglik = CURVE_WEIGHT * loglik + self._relation_loglik(pri.rir_velocity, v, q, trusted, k, n_grid,
                                                                    v_ref)[None, :]
+        n_prior = _n_prior(n_grid.astype(float), median_reps, log_sd)
         log_post = (
             loglik
             + np.log(np.asarray(pri.gamma_weights, dtype=float) + 1e-300)[:, None]
-            + np.log(_n_prior(n_grid.astype(float), median_reps, log_sd))[None, :]
+            + np.log(n_prior)[None, :]
         )
         log_post -= log_post.max()
         post = np.exp(log_post).sum(axis=0)
@@ -481,6 +578,7 @@ class RirEstimator:
             rir=point,
             interval=(low, high),
             probabilities=tuple(float(p) for p in post),
+            prior_probabilities=tuple(float(p) for p in n_prior / n_prior.sum()),
             evidence=evidence,
             fraction_1rm=fraction_1rm,
             fraction_1rm_source=fraction_1rm_source,
@@ -489,8 +587,16 @@ class RirEstimator:
 
     def _relation_loglik(self, rel: RirVelocityProfile, v: np.ndarray, q: np.ndarray, trusted: np.ndarray,
                          k: int, n_grid: np.ndarray, v_ref: float) -> np.ndarray:
-        """Likelihood of the last `RELATION_REPS` trusted reps under the personal RIR-velocity relation."""
-        pos = np.nonzero(trusted)[0][-RELATION_REPS:]
+        """Likelihood of the trusted reps under the personal RIR-velocity relation (one day offset for the set).
+
+        The set's first trusted rep is left out: early reps hold their velocity (Izquierdo 2006), so
+        rep 1 tells the load (it sets the reps-to-failure prior and the curve's start) rather than
+        the proximity to failure, and from a still start it is often not the fastest (Pareja-Blanco
+        2017). With a single trusted rep the relation adds nothing (a zero log-likelihood).
+        """
+        pos = np.nonzero(trusted)[0][RELATION_SKIP_FIRST:]
+        if len(pos) == 0:
+            return np.zeros(len(n_grid))
         sig = rep_sigma_mps(v[pos], q[pos], self.entry.rep_noise_cv.value, self.settings)
         # RIR after rep (pos + 1) if the set could last N reps: N - pos - 1.
         rir = n_grid[:, None] - (pos[None, :] + 1)
@@ -514,4 +620,7 @@ __all__ = [
     "log_marginal_likelihood",
     "population_priors",
     "rep_sigma_mps",
+    "rtf_fraction",
+    "rtf_prior",
+    "rtf_shape",
 ]

@@ -43,6 +43,7 @@ from vbt.fatigue.estimator import (
     gamma_prior,
     log_marginal_likelihood,
     rep_sigma_mps,
+    rtf_shape,
 )
 
 #: Prior residual SD of an individual load-velocity line (m/s) and its weight (pseudo-points).
@@ -57,6 +58,11 @@ GAMMA_PRIOR_FLOOR = 0.1
 RELATION_MAX_RIR = 6
 #: Reps needed (near failure, r <= RELATION_MAX_RIR) to fit a personal RIR-velocity relation.
 RELATION_MIN_POINTS = 5
+#: Smoothness of the personal relation: SD of its second difference between adjacent RIRs (m/s).
+RELATION_SMOOTH_SD_MPS = 0.01
+#: Population scale of the reps-to-failure relation on velocity, ``N - 1 = A (1/p - 1)``: the
+#: catalogue's reps at 75 %1RM (mean of Brzycki and Epley, 10.5 reps) expressed in Epley's shape.
+RTF_SCALE_POPULATION = (reps_to_failure(0.75) - 1.0) / (1.0 / 0.75 - 1.0)
 
 
 def within_mvt_sd(mvt_mps: float) -> float:
@@ -193,6 +199,9 @@ class AthleteProfile:
         load_velocity: Individual load-velocity line, if two loads are logged.
         e1rm_kg, e1rm_sd_kg: Estimated 1RM and its SD (None without a load-velocity line).
         rir_velocity: Personal RIR-velocity relation from the sets to failure (option B).
+        rtf_scale: Personal reps-to-failure relation on the first-rep velocity (None without sets
+            to failure): ``N - 1 = rtf_scale * (1/p - 1)``, `vbt.fatigue.estimator.rtf_prior`.
+        rtf_log_sd: SD of log(N - 1) around it for a new set.
         notes: Caveats for the user.
     """
 
@@ -209,6 +218,8 @@ class AthleteProfile:
     e1rm_kg: float | None = None
     e1rm_sd_kg: float | None = None
     rir_velocity: RirVelocityProfile | None = None
+    rtf_scale: float | None = None
+    rtf_log_sd: float = 0.3
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -226,6 +237,8 @@ class AthleteProfile:
             reps_log_sd=math.hypot(self.reps_log_sd, WITHIN_REPS_LOG_SD) if self.personal else self.reps_log_sd,
             personal=self.personal,
             rir_velocity=self.rir_velocity,
+            rtf_scale=self.rtf_scale,
+            rtf_log_sd=self.rtf_log_sd,
         )
 
     def fraction_1rm(self, *, load_kg: float | None = None, velocity_mps: float | None = None,
@@ -385,6 +398,23 @@ def fit_profile(
         precision = 1.0 / prior_var + len(ratios) / WITHIN_REPS_LOG_SD**2
         mean = (sum(ratios) / WITHIN_REPS_LOG_SD**2) / precision
         profile = _replace(profile, reps_log_ratio=mean, reps_log_sd=math.sqrt(1.0 / precision))
+
+    # 4. Personal reps-to-failure relation on the first-rep velocity (Martínez-Rubio 2025: individual
+    #    RTF-fastest-rep-velocity R^2 0.98): one scale A in N - 1 = A (1/p(v) - 1), shrunk towards
+    #    the population scale; no %1RM or e1RM is involved.
+    logs = []
+    for s in failures:
+        v_ref = s.reference_velocity()
+        n_reps = len(s.velocities_mps)
+        if v_ref is None or n_reps < 2:
+            continue
+        logs.append(math.log((n_reps - 1.0) / rtf_shape(entry, v_ref, mvt_mean)))
+    if logs:
+        prior_var = entry.reps_log_sd.sd**2
+        precision = 1.0 / prior_var + len(logs) / WITHIN_REPS_LOG_SD**2
+        mean = (math.log(RTF_SCALE_POPULATION) / prior_var + sum(logs) / WITHIN_REPS_LOG_SD**2) / precision
+        profile = _replace(profile, rtf_scale=math.exp(mean),
+                           rtf_log_sd=math.hypot(math.sqrt(1.0 / precision), WITHIN_REPS_LOG_SD))
     return profile
 
 
@@ -396,15 +426,17 @@ def fit_rir_velocity(
 ) -> RirVelocityProfile | None:
     """The athlete's velocity at 0..`RELATION_MAX_RIR` reps in reserve, from their sets to failure.
 
-    Each RIR's value is the precision-weighted mean of the trusted reps seen at that RIR, shrunk
-    towards a smooth ``a + b log(1 + RIR)`` fit of all of them (SD 0.05 m/s: the table may keep a
-    sudden last-rep drop the smooth curve cannot), then made non-decreasing in RIR (pool adjacent
-    violators). Returns None with fewer than `RELATION_MIN_POINTS` reps near failure, or when
-    velocity does not rise with RIR.
+    A small mixed model: the velocity of a rep at RIR ``r`` in logged set ``j`` is ``h(r) + d_j`` plus
+    rep noise, where ``h`` is the athlete's relation and ``d_j`` the day offset of set ``j`` (prior
+    SD ``offset_sd_mps``: velocity at a given RIR varies between sessions, Morán-Navarro 2019 CV
+    4.4-8.0 %). ``h`` is smooth (second differences SD `RELATION_SMOOTH_SD_MPS`) and is made
+    non-decreasing in RIR (pool adjacent violators). Separating the offsets keeps one slow day
+    from bending the relation. Returns None with fewer than `RELATION_MIN_POINTS` reps near
+    failure, or when velocity does not rise with RIR.
     """
     r_max = RELATION_MAX_RIR
-    rs, ys, ws = [], [], []
-    for s in failures:
+    rows: list[tuple[int, int, float, float]] = []
+    for j, s in enumerate(failures):
         v = np.asarray(s.velocities_mps, dtype=float)
         q = s.quality_array()
         n_total = len(v)
@@ -413,30 +445,37 @@ def fit_rir_velocity(
             if r > r_max or qi < TRUSTED_QUALITY or not np.isfinite(vi):
                 continue
             sig = float(rep_sigma_mps(np.array([vi]), np.array([qi]), noise_cv, settings)[0])
-            rs.append(r)
-            ys.append(vi)
-            ws.append(1.0 / sig**2)
-    if len(rs) < RELATION_MIN_POINTS or len(set(rs)) < 2:
+            rows.append((j, r, float(vi), 1.0 / sig**2))
+    if len(rows) < RELATION_MIN_POINTS or len({r for _, r, _, _ in rows}) < 2:
         return None
-    r, y, w = np.asarray(rs), np.asarray(ys), np.asarray(ws)
-    x = np.log1p(r)
-    design = np.column_stack([np.ones_like(x), x])
-    coef, *_ = np.linalg.lstsq(design * np.sqrt(w)[:, None], y * np.sqrt(w), rcond=None)
-    if coef[1] <= 0:
+    n_h, n_sets = r_max + 1, len(failures)
+    design, target, weight = [], [], []
+
+    def row(entries: dict[int, float], y: float, w: float) -> None:
+        a = np.zeros(n_h + n_sets)
+        for col, val in entries.items():
+            a[col] = val
+        design.append(a)
+        target.append(y)
+        weight.append(w)
+
+    for j, r, y, w in rows:
+        row({r: 1.0, n_h + j: 1.0}, y, w)
+    for r in range(1, r_max):
+        row({r - 1: 1.0, r: -2.0, r + 1: 1.0}, 0.0, 1.0 / RELATION_SMOOTH_SD_MPS**2)
+    for j in range(n_sets):
+        row({n_h + j: 1.0}, 0.0, 1.0 / offset_sd_mps**2)
+    a_mat, y_vec, w_vec = np.array(design), np.array(target), np.array(weight)
+    cov = np.linalg.pinv(a_mat.T @ (a_mat * w_vec[:, None]))
+    coef = cov @ (a_mat.T @ (w_vec * y_vec))
+    table, var = coef[:n_h], np.diag(cov)[:n_h]
+    if table[-1] <= table[0]:
         return None
-    smooth = coef[0] + coef[1] * np.log1p(np.arange(r_max + 1))
-    prior_w = 1.0 / 0.05**2
-    table, weight = [], []
-    for k in range(r_max + 1):
-        at = r == k
-        wk = float(w[at].sum())
-        table.append((prior_w * smooth[k] + float((w[at] * y[at]).sum())) / (prior_w + wk))
-        weight.append(prior_w + wk)
-    table = _pava(np.asarray(table), np.asarray(weight))
+    table = _pava(table, 1.0 / var)
     # The table's own uncertainty near failure adds to the day-to-day offset of a new set.
     return RirVelocityProfile(
         velocities_mps=tuple(float(t) for t in table),
-        offset_sd_mps=math.sqrt(offset_sd_mps**2 + 1.0 / weight[0]), n_points=len(r),
+        offset_sd_mps=math.sqrt(offset_sd_mps**2 + float(var[0])), n_points=len(rows),
     )
 
 

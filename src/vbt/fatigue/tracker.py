@@ -16,15 +16,21 @@ Flags (`vbt.pipeline.results`):
 
 * ``continue``: estimated more than ``target_rir`` reps in reserve;
 * ``stop``: the target zone is reached. Under the estimator's posterior
-  (`vbt.fatigue.estimator`) waiting is a miss if this was the last rep in the zone (RIR <= 1)
-  and stopping is early if RIR > target_rir; the flag fires when
-  ``3 * P(RIR <= 1) >= P(RIR > target_rir)`` (a late flag counts three times an early one,
-  `EstimatorSettings.stop_cost_ratio`). With a fixed velocity-loss cut-off chosen by the
-  lifter, it fires instead when the velocity loss of a trustworthy rep reaches the cut-off. Once a set says ``stop`` it never
-  goes back to ``continue`` (velocity only recovers by noise within a set);
-* ``failure``: estimated 0 reps in reserve (P(RIR = 0) >= 0.5), or a failed attempt followed
-  the last rep. The failed attempt is the one piece of hindsight: it proves the rep before it was
-  the last possible one, so that rep's estimate becomes 0 (interval 0-0) once the attempt is seen.
+  (`vbt.fatigue.estimator`) the flag fires when flagging now costs no more than flagging at any
+  later rep, with a late flag (the set reaches failure unflagged, or the flag comes at RIR 0)
+  costing 1.5 and a flag two or more reps early 3 times a flag one rep early
+  (`EstimatorSettings.stop_cost_ratio`, `far_early_cost`; `RirEstimate.should_stop`). A wide
+  posterior waits rather than guessing. With a fixed velocity-loss cut-off chosen by the
+  lifter, it fires instead when the velocity loss of a trustworthy rep reaches the cut-off. Once
+  a set says ``stop`` it never goes back to ``continue`` (velocity only recovers by noise within
+  a set);
+* ``failure``: estimated 0 reps in reserve with P(RIR = 0) >= 0.8 (a prediction, so it needs a
+  clear majority), or a *credible* failed attempt followed the last rep. A genuine failed attempt
+  is the one piece of hindsight: it proves the rep before it was the last possible one, so that
+  rep's estimate becomes 0 (interval 0-0) once the attempt is seen. Rep segmentation can report
+  a failed attempt that was none (a re-rack, a walk-out), so the attempt is weighed against the
+  reps' velocities (`failed_attempt_credibility`): after a fast last rep, far from the lifter's
+  minimal velocity, it is reported in the notes but does not turn the set into a failure.
 
 A deleted rep (`FatigueTracker.exclude_rep`, e.g. a ghost rep the user removed) does not count
 towards reps done and is ignored entirely; a low-quality rep counts as a rep done but its
@@ -60,7 +66,11 @@ TARGET_RIR_CHOICES = (1, 2, 3)
 #: Prefix of the notes this module writes into `SetResult.notes` (so re-assessing replaces them).
 NOTE_PREFIX = "fatigue: "
 #: Version of the fatigue algorithm (estimator, priors, flag rule); stored with every saved analysis.
-FATIGUE_VERSION = "fatigue-1.0"
+FATIGUE_VERSION = "fatigue-2.0"
+#: Prior probability that a failed attempt the analysis reports after the last rep is genuine [D]:
+#: rep segmentation occasionally reports one in a set that had none (a re-rack, a walk-out);
+#: `benchmarks/fatigue.py` measures how often.
+FAILED_ATTEMPT_PRIOR = 0.8
 
 _FLAG_RANK = {FLAG_CONTINUE: 0, FLAG_STOP: 1, FLAG_FAILURE: 2}
 
@@ -76,6 +86,21 @@ def reference_rep(reps: list[RepResult], excluded: frozenset[int] | set[int] = f
 def velocity_loss_pct(reference_mps: float, velocity_mps: float) -> float:
     """100 * (reference - velocity) / reference (negative when faster than the reference)."""
     return 100.0 * (reference_mps - velocity_mps) / reference_mps
+
+
+def failed_attempt_credibility(estimate: RirEstimate | None, prior: float = FAILED_ATTEMPT_PRIOR) -> float:
+    """Probability that a failed attempt reported after the last rep is genuine, given the reps' velocities.
+
+    A genuine failed attempt means the last completed rep was the last possible one (RIR 0). Bayes:
+    ``P = prior * LR / (prior * LR + 1 - prior)`` with ``LR`` = how much the velocities favour RIR 0
+    over "reps left" (`RirEstimate.failure_likelihood_ratio`). A last rep near the lifter's
+    minimal velocity keeps the attempt (LR >= 1); a fast last rep far from failure makes a
+    spurious detection the better explanation. Without velocity evidence the prior stands.
+    """
+    lr = None if estimate is None else estimate.failure_likelihood_ratio()
+    if lr is None:
+        return prior
+    return prior * lr / (prior * lr + 1.0 - prior)
 
 
 def validate_target_rir(value: int) -> int:
@@ -241,14 +266,20 @@ class FatigueTracker:
 
         if set_result.failed_attempts and last is not None:
             after = [f for f in set_result.failed_attempts if f.start_s >= last.end_s]
-            if after:
-                # A failed attempt after the last rep proves that rep was the last one possible.
+            credibility = failed_attempt_credibility(last_est)
+            if after and credibility >= 0.5:
+                # A genuine failed attempt after the last rep proves that rep was the last one possible.
                 last.rir_estimate = 0.0
                 last.rir_interval = (0.0, 0.0)
                 last.flag = FLAG_FAILURE
                 set_result.rir_estimate = 0.0
                 set_result.rir_interval = (0.0, 0.0)
                 notes.append(NOTE_PREFIX + "failed attempt after the last rep: 0 reps in reserve")
+            elif after:
+                # The detection may be wrong (a re-rack, a walk-out); the reps' velocities disagree.
+                left = "" if last_est is None or last_est.median is None else f" (about {last_est.median} left)"
+                notes.append(NOTE_PREFIX + "a failed attempt was reported after the last rep, but the reps' velocities "
+                             f"say reps were left{left}: not counted as failure; check the recording")
             if len(after) < len(set_result.failed_attempts):
                 notes.append(NOTE_PREFIX + "failed attempt within the set (the lifter went on)")
         elif set_result.failed_attempts and not counted:
@@ -278,15 +309,17 @@ class FatigueTracker:
     def _fraction(self, counted: list[RepResult]) -> tuple[float | None, float, str]:
         """(fraction of 1RM, its SD, source) for the reps-to-failure prior.
 
-        A %1RM the lifter gives wins. Otherwise the set's own best-of-first-two velocity is read
-        off the athlete's personal load-velocity line (or, without one, the group line at the
-        personal MVT inside the estimator). Reading today's velocity rather than dividing the load
-        by the e1RM is deliberate: it sees today's readiness and the fatigue carried from earlier
-        sets (later sets reach failure sooner, Pérez-Castilla 2024 [V]).
+        A %1RM the lifter gives wins. With a personal reps-to-failure relation on velocity (sets
+        to failure logged) the estimator needs no %1RM at all (`vbt.fatigue.estimator.rtf_prior`).
+        Otherwise the set's own best-of-first-two velocity is read off the athlete's personal
+        load-velocity line (or, without one, the group line at the personal MVT inside the
+        estimator). Reading today's velocity rather than dividing the load by the e1RM is
+        deliberate: it sees today's readiness and the fatigue carried from earlier sets (later sets
+        reach failure sooner, Pérez-Castilla 2024 [V]).
         """
         if self.fraction_1rm is not None:
             return self.fraction_1rm, 0.03, "given"
-        if self.profile is None:
+        if self.profile is None or self.profile.rtf_scale is not None:
             return None, 0.0, ""
         ref = reference_rep(counted)
         frac = None if ref is None else self.profile.fraction_1rm(velocity_mps=ref.mean_velocity_mps)
@@ -324,7 +357,7 @@ class FatigueTracker:
             if trusted and rep.velocity_loss_pct is not None and rep.velocity_loss_pct >= self.vl_cutoff_pct:
                 return FLAG_STOP
             return FLAG_CONTINUE
-        if est.should_stop(self.target_rir, st.stop_cost_ratio):
+        if est.should_stop(self.target_rir, st.stop_cost_ratio, st.far_early_cost):
             return FLAG_STOP
         return FLAG_CONTINUE
 
@@ -333,8 +366,10 @@ __all__ = [
     "FATIGUE_VERSION",
     "MIN_REFERENCE_QUALITY",
     "NOTE_PREFIX",
+    "FAILED_ATTEMPT_PRIOR",
     "TARGET_RIR_CHOICES",
     "FatigueTracker",
+    "failed_attempt_credibility",
     "reference_rep",
     "validate_target_rir",
     "validate_vl_cutoff",
