@@ -22,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 #: (file name, what it shows, vbt simulate arguments without --out)
 DEMOS: list[tuple[str, str, str]] = [
     ("demo_squat.jsonl.gz",
-     "Quick-start demo: one squat set of 8 reps stopped at 2 reps in reserve (the STOP flag should fire)",
+     "Quick-start demo: one squat set of 9 reps stopped near 2 reps in reserve (the STOP flag should fire)",
      "--exercise squat --load-pct 78 --stop-rir 2 --sensor witmotion --rate 100 --seed 15"),
     ("squat_3sets_polar_h10_50hz.jsonl.gz",
      "Multi-set session: 3 squat sets, 2 min rests, each stopped at 2 RIR; accelerometer only",
