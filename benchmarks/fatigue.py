@@ -31,10 +31,17 @@ prints:
   human RIR calls (0.65 +/- 0.78 reps, Refalo 2024) and published velocity models (SD 2-4 reps,
   Lawson 2025).
 
+It also prints the breakdown by how the set ended, by exercise and by load band, and how the
+tracker treated the failed attempts the analysis reported after a set's last rep (real ones
+believed, false ones believed). ``--ideal`` (rep level) adds an *ideal observer* that reads the
+simulator -- it knows the athlete's persistent physiology, not today's readiness -- as an upper
+bound on what the velocities can tell.
+
 Usage::
 
-    python benchmarks/fatigue.py --rep-level          # ~20 s
-    python benchmarks/fatigue.py                       # full chain, several minutes
+    python benchmarks/fatigue.py --rep-level          # ~10 s
+    python benchmarks/fatigue.py --rep-level --ideal  # + the ideal observer, ~25 s
+    python benchmarks/fatigue.py --cache chain.pkl     # full chain, ~6 min on a free core
     python benchmarks/fatigue.py --athletes 20 --quick # smoke run
 """
 
