@@ -347,7 +347,9 @@ def test_storage_failure_stops_recording_keeps_data_readable(tmp_path, suffix, e
         w.write_event(1e3, "marker")
     w.close()
     rec = open_recording(path)
-    assert written - 1 <= len(rec) <= written  # at most the line being written is lost
+    # At most the line being written is lost. It may also have survived whole: with gzip, all of
+    # its compressed bytes can reach the disk before the sync-flush marker is the write that fails.
+    assert written - 1 <= len(rec) <= written + 1
     assert all(p == bytes(range(20)) for p in rec.packet_columns()[WIT][1])
     assert len(rec.warnings) == 1 and rec.warnings[0].startswith("last line truncated")
 
