@@ -55,6 +55,9 @@ _PICK_UP_RISE_M = 0.10
 #: Reps below this quality (e.g. a gap bridged mid-rep) do not set the set's reference ROM:
 #: one doubled ROM would otherwise turn every following rep into a "failed attempt".
 _ROM_REF_MIN_QUALITY = 0.3
+#: A descent counts as this rise's eccentric only if its top is at most this long before the
+#: concentric starts (slow eccentric plus a long paused bottom, s).
+_DESCENT_MAX_AGE_S = 12.0
 #: Samples of history kept before the oldest point the segmenter may still need.
 _KEEP_MARGIN = 8
 
@@ -389,14 +392,20 @@ class RepFinder:
         )
         rom = m.rom_m
         depth = None
-        if self._top >= s.base and self._top < ib:
+        if self._descent_before(ib, m.start_s):
             depth = float(s.p[s.loc(self._top)] - s.p[lb])
         median = self.median_rom()
-        ref = max(depth or 0.0, median or 0.0)
+        # The rise's own descent is the most direct reference; the set's median ROM only stands
+        # in when that descent is unknown or too small to be a rep's. (A single oversized first
+        # "rep" -- a row's pick-up, a rep doubled by a bridged gap -- would otherwise make
+        # every later rep look like a failed attempt.)
+        depth_ok = depth is not None and depth >= prof.min_rom_m
+        ref = depth if depth_ok else (median or 0.0)
+        back_at_top = depth_ok and rom >= (1.0 - st.lockout_tolerance_fraction) * depth
         geom_ok = (
             rom >= prof.min_rom_m
             and rom <= prof.max_rom_m
-            and (median is None or rom >= st.rel_rom_fraction * median)
+            and (median is None or rom >= st.rel_rom_fraction * median or back_at_top)
             and m.duration_s >= st.min_concentric_s
             and m.peak_velocity_mps >= st.min_peak_velocity_mps
         )
@@ -416,6 +425,18 @@ class RepFinder:
             self._retract_overlapping(m.start_s, m.end_s, at_s, out, "not a rep (range of motion or speed too small)")
         return True
 
+    def _descent_before(self, ib: int, start_s: float) -> bool:
+        """Whether the descent from the previous top to bottom ``ib`` leads into this rise.
+
+        A top more than `_DESCENT_MAX_AGE_S` before the concentric starts belongs to an earlier
+        set or to handling between sets (the zigzag carries its state across rests); its
+        "depth" says nothing about this rise.
+        """
+        s = self._s
+        if not (s.base <= self._top < ib):
+            return False
+        return start_s - float(s.t[s.loc(self._top)]) <= _DESCENT_MAX_AGE_S
+
     def _accept(self, ib: int, it: int, m: ConcentricMetrics, at_s: float, out: list[PipelineEvent]) -> None:
         rep = self._make_rep(ib, m)
         if self.profile.pick_up_first and self._starts_new_set(rep.start_s) and self._held is None:
@@ -426,7 +447,7 @@ class RepFinder:
     def _make_rep(self, ib: int, m: ConcentricMetrics) -> RepResult:
         s = self._s
         ecc = None
-        if self._top >= s.base and self._top < ib:
+        if self._descent_before(ib, m.start_s):
             # The descent is the negative-velocity phase between the previous top and this
             # bottom, bounded like a concentric (a bottom pause is not part of it).
             lt, lb = s.loc(self._top), s.loc(ib)

@@ -844,7 +844,11 @@ class StreamingPipeline:
                     up = ori.smoothed_up(b.gyro[sl], dt, up[0], target, A.gyro_bias, A.gyro_bias)
         a, x = ori.vertical_accel(acc, up, A.up, g_hat, b_hat)
         still_from = None if w0 is None else w0 - s
-        kin = integrate_segment(a, dt, t, self._p, detrend=anchored, still_from=still_from)
+        calibrated = self._calib is not None and self._calib.ready
+        clip = b.clipped[sl]
+        kin = integrate_segment(
+            a, dt, t, self._p, detrend=anchored, still_from=still_from, bias_known=calibrated, clipped=clip
+        )
         learn = True
         if up is None and anchored and float(np.min(x @ A.up)) > _PROJECTION_MAX_COS:
             # Accelerometer only: the norm method folds horizontal acceleration in, a fixed
@@ -852,7 +856,9 @@ class StreamingPipeline:
             # direction never strays far from that up vector, keep whichever better satisfies
             # zero velocity at the closing stop (model selection by the ZUPT residual).
             a_p = acc @ A.up - float(np.median(acc[: max(1, min(len(acc), self._w))] @ A.up))
-            kin_p = integrate_segment(a_p, dt, t, self._p, detrend=True, still_from=still_from)
+            kin_p = integrate_segment(
+                a_p, dt, t, self._p, detrend=True, still_from=still_from, bias_known=calibrated, clipped=clip
+            )
             if abs(kin_p.drift_mps) < 0.5 * abs(kin.drift_mps):
                 a, kin, learn = a_p, kin_p, False
         span = float(t[-1] - t[0])
