@@ -76,8 +76,13 @@ _FLAG_RANK = {FLAG_CONTINUE: 0, FLAG_STOP: 1, FLAG_FAILURE: 2}
 
 
 def reference_rep(reps: list[RepResult], excluded: frozenset[int] | set[int] = frozenset()) -> RepResult | None:
-    """The fastest of the first two trustworthy, not-deleted reps (None when there is none yet)."""
-    trusted = [r for r in reps if r.quality >= MIN_REFERENCE_QUALITY and r.index not in excluded][:2]
+    """The fastest of the first two trustworthy, not-deleted reps (None when there is none yet).
+
+    A rep without a positive, finite mean velocity is never trustworthy: velocity loss is
+    measured relative to the reference and would divide by it.
+    """
+    trusted = [r for r in reps if r.quality >= MIN_REFERENCE_QUALITY and r.index not in excluded
+               and math.isfinite(r.mean_velocity_mps) and r.mean_velocity_mps > 0.0][:2]
     if not trusted:
         return None
     return max(trusted, key=lambda r: r.mean_velocity_mps)

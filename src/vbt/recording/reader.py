@@ -40,7 +40,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from firmware_protocols import ImuBatch, normalize_uuid
+from firmware_protocols import ImuBatch, StreamConfig, get_protocol, normalize_uuid
 from vbt.errors import InputFileError, RecordingFormatError, UnsupportedFormatVersionError
 from vbt.recording.format import (
     BODY_PACKETS,
@@ -104,6 +104,35 @@ def check_header(d: dict[str, Any]) -> str | None:
         return f"load_kg {load!r} must be a number of at least 0 or null"
     if "synthetic" in d and not isinstance(d["synthetic"], bool):
         return f"synthetic {d['synthetic']!r} must be true or false"
+    return _check_stream(d)
+
+
+def _check_stream(d: dict[str, Any]) -> str | None:
+    """A stream configuration, when there is one, must be complete and suit the sensor.
+
+    Replay and analysis build the sensor's decoder from it: a damaged one (a key mistyped, a
+    range the protocol does not have) must be reported as damage in line 1, not found later.
+    """
+    stream = d.get("stream") or {}
+    if not any(k in stream for k in ("rate_hz", "accel_range_g", "gyro_range_dps")):
+        return None
+    for key, optional in (("rate_hz", False), ("accel_range_g", False), ("gyro_range_dps", True)):
+        value = stream.get(key)
+        if value is None and optional:
+            continue
+        if not _is_number(value) or not math.isfinite(value) or value <= 0:
+            return f"stream {key} {value!r} must be a number above 0" + (" or null" if optional else "")
+    if not isinstance(stream.get("options", {}), dict):
+        return f"stream options {stream['options']!r} must be an object"
+    if d.get("body") == BODY_PACKETS:
+        try:
+            protocol = get_protocol(str(d.get("sensor")))
+        except KeyError:
+            return None  # an unknown sensor is reported where its decoder is needed
+        try:
+            protocol.decoder(StreamConfig.from_dict(stream))
+        except (ValueError, TypeError) as err:
+            return f"stream configuration does not suit sensor {d['sensor']!r}: {err}"
     return None
 
 
