@@ -438,3 +438,27 @@ def test_real_process_missing_database_and_closed_pipe(bad, tmp_path):
         os.close(write)
     assert closed.returncode == EXIT_BROKEN_PIPE
     assert closed.stderr == ""
+
+
+@pytest.mark.parametrize("argv", [
+    ["history"], ["export"], ["profile", "--athlete", "Ana"],
+    ["analyze", str(GOOD_RECORDING), "--save", "--athlete", "Ana"],
+], ids=["history", "export", "profile", "analyze-save"])
+def test_a_database_locked_by_another_process_is_one_clear_line(argv, bad, tmp_path, capsys, monkeypatch):
+    import vbt.fatigue.history as history
+
+    db = tmp_path / "locked.sqlite3"
+    shutil.copy(bad / "history.sqlite3", db)
+    monkeypatch.setattr(history, "DEFAULT_BUSY_TIMEOUT_S", 0.0)  # do not wait the real 5 s for the other process
+    other = sqlite3.connect(db, isolation_level=None)
+    other.execute("PRAGMA locking_mode = EXCLUSIVE")
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        code = main([*argv, "--db", str(db)])
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    line = _one_error_line(capsys.readouterr().err)
+    assert code == 1
+    assert line.startswith(f"vbt: error: history database {db}: locked by another process")
+    assert "close the other vbt window or pass --db to use another database" in line
