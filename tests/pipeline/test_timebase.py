@@ -88,3 +88,19 @@ def test_timing_does_not_depend_on_chunking(size: int) -> None:
         assert np.array_equal(base[key], other[key]), key
     # Times never run backwards, however the clock line is refitted.
     assert np.all(np.diff(base["t_s"]) > 0)
+
+
+def test_long_sensor_clock_frames_are_timed_from_their_last_sample() -> None:
+    # Polar-style frames: 36 samples (1.44 s at 25 Hz) stamped by the sensor clock, sent when
+    # the frame is full. A sample cannot be output as taken after its frame arrived, from the
+    # very first frame on (anchoring the clock on a frame's first sample puts times 1.4 s late).
+    rate, per = 25.0, 36
+    x = 1000.0 + np.arange(30 * per) / rate  # sensor clock, arbitrary epoch
+    acc = np.tile([0.0, 0.0, 9.81], (len(x), 1))
+    latency = 0.03
+    batches = [ImuBatch(float(x[i + per - 1] - 1000.0 + latency), acc[i : i + per], None, x[i : i + per], rate)
+               for i in range(0, len(x), per)]
+    _, out = run(batches)
+    true_t = x - 1000.0
+    assert np.all(out["t_s"] <= out["arrival_s"] + 1e-6)
+    assert np.abs(out["t_s"] - (true_t + latency)).max() < 0.005

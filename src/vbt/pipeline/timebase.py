@@ -142,11 +142,17 @@ class _ClockFit:
             x = np.concatenate(self._bx)
             ar = np.concatenate(self._ba)
             d = ar - x
-            i = int(np.argmin(d))
-            self.points.append((float(x[i]), float(d[i])))
+            nxt = np.concatenate((ar[1:], [next_arrival]))
+            last = nxt > ar
+            # The envelope point is the block's smallest delay among the *last* samples of
+            # notifications (each was taken just before its notification left). A block that
+            # holds only the early samples of a long frame (Polar: up to 1.5 s per notification)
+            # says nothing tight about the line and adds no point.
+            if last.any():
+                dl = np.where(last, d, np.inf)
+                i = int(np.argmin(dl))
+                self.points.append((float(x[i]), float(d[i])))
             if self.c is not None:
-                nxt = np.concatenate((ar[1:], [next_arrival]))
-                last = nxt > ar
                 if last.any():
                     e = ar[last] - self.map(x[last])
                     u = e - e.min()
@@ -507,8 +513,18 @@ class Timebase:
                 fit.block_id = cur
             end = start + int(np.searchsorted(bid[start:], cur, side="right"))
             if fit.c is None:
-                # First samples of a stream: assume the first arrival had the floor latency.
-                fit.c = float(arrival[start] - fit.b * x[start])
+                # First samples of a stream: assume the first notification arrived with the
+                # floor latency. Its *last* sample was taken just before it was sent; a Polar
+                # frame holds up to ~1.5 s of samples, so anchoring on its first sample would
+                # put every time that much late (and slewing that out takes many seconds).
+                first = arrival[start:] != arrival[start]
+                stop = start + (int(np.argmax(first)) if first.any() else n - start)
+                d0 = arrival[start:stop] - x[start:stop]
+                i0 = int(np.argmin(d0))
+                fit.c = float(d0[i0] + (1.0 - fit.b) * x[start + i0])
+                # ...and that point stays in the envelope (the first completed blocks may hold
+                # only the notification's early samples, which arrived late).
+                fit.points.append((float(x[start + i0]), float(d0[i0])))
             t[start:end] = self._slewed(x[start:end])
             rate[start:end] = fit.b
             fit.add(x[start:end], arrival[start:end])
