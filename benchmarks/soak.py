@@ -342,6 +342,7 @@ class Row:
     peak_mb: float
     rss_mb: float
     rss_peak_mb: float
+    beyond_per_rack: list[int] = field(default_factory=list)
 
     @property
     def lost(self) -> int:
@@ -349,7 +350,8 @@ class Row:
 
     @property
     def beyond(self) -> int:
-        return max(0, self.lost - self.removed_sure - self.removed_maybe)
+        """Samples lost beyond what the faults removed, per rack (one rack's extras hide nothing)."""
+        return sum(self.beyond_per_rack)
 
 
 HEADER = (f"{'time':>5} {'samples in':>11} {'out':>10} {'lost':>8} {'by faults':>17} {'beyond':>7} {'dup':>6} "
@@ -379,7 +381,10 @@ async def run_soak(plans: list[Plan], duration_s: float, traced: bool) -> tuple[
                 tracemalloc.reset_peak()
             else:
                 current = peak = 0
+            beyond = [max(0, _samples_in(p, now) - s.samples_out - _sum_until(p.removed_sure, now)
+                          - _sum_until(p.removed_maybe, now)) for p, s in zip(plans, sessions, strict=True)]
             rows.append(Row(
+                beyond_per_rack=beyond,
                 minute=int(round(now / 60)),
                 s_in=sum(_samples_in(p, now) for p in plans),
                 s_out=sum(s.samples_out for s in sessions),
@@ -470,7 +475,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{last.minute}' ({rss_growth:+.0f} MB), peak {last.rss_peak_mb:.0f} MB{heap}")
     if last.beyond:
         ok = False
-        print(f"CHECK FAILED: {last.beyond} samples lost beyond what the faults removed")
+        racks_hit = ", ".join(f"{p.rack.name} {n}" for p, n in zip(plans, last.beyond_per_rack, strict=True) if n)
+        print(f"CHECK FAILED: {last.beyond} samples lost beyond what the faults removed ({racks_hit})")
     if len(rows) >= 3 and rss_growth > 20.0:
         ok = False
         print(f"CHECK FAILED: resident memory grew by {rss_growth:.0f} MB from minute {first_flat.minute} to {last.minute}")
