@@ -263,7 +263,7 @@ class Timebase:
         self._prev_real: tuple[float, float] | None = None
         self._slew_r = 0
         self._slew_cb: tuple[float, float] | None = None
-        self._excess_hist: deque[tuple[np.ndarray, np.ndarray]] = deque()
+        self._excess_hist: deque[tuple[np.ndarray, np.ndarray, float]] = deque()
         self.range_mps2 = (settings.accel_range_g or 16.0) * STANDARD_GRAVITY_MPS2
         self.first_t_s: float | None = None
         self.last_t_s: float | None = None
@@ -353,6 +353,8 @@ class Timebase:
         """
         c, b = self.fit.c, self.fit.b
         assert c is not None
+        if self._slew_r == 0 and self._slew_cb == (c, b):
+            return c + b * x  # nothing being slewed in (the common case)
         if self._slew_cb is not None and self._slew_cb != (c, b):
             oc, ob = self._slew_cb
             self._slew_r += int(round(((oc + ob * float(x[0])) - (c + b * float(x[0]))) * 1e9))
@@ -630,6 +632,14 @@ class Timebase:
                 limit = high + 0.5 * period + self.settings.drop_margin_s
                 cand = np.flatnonzero(first & (e_prev > limit))
                 if cand.size:
+                    # Exact pre-filter: a candidate's window floor is at least the lowest excess
+                    # anywhere in the history and this span, so a candidate that cannot clear the
+                    # step limit even against that needs no range query.
+                    low = min([h[2] for h in self._excess_hist], default=np.inf)
+                    if first.any():
+                        low = min(low, float(e_prev[first].min()))
+                    cand = cand[e_prev[cand] - low >= limit]
+                if cand.size:
                     # A drop is a *step* in delay against bursts that arrived on time just
                     # before; a slowly rising delay is a rate error the line fit absorbs.
                     floors = self._recent_floors(prev_x, e_prev, first, cand)
@@ -687,7 +697,7 @@ class Timebase:
             horizon = float(x[0]) - _STEP_WINDOW_S
             while self._excess_hist and float(self._excess_hist[0][0][-1]) < horizon:
                 self._excess_hist.popleft()
-            self._excess_hist.append((x, e))
+            self._excess_hist.append((x, e, float(e.min())))
 
     def _recent_floors(self, prev_x: np.ndarray, e_prev: np.ndarray, first: np.ndarray, cand: np.ndarray) -> np.ndarray:
         """Lowest group-last excess in the `_STEP_WINDOW_S` before each candidate burst.
