@@ -152,11 +152,10 @@ class _ClockFit:
                 dl = np.where(last, d, np.inf)
                 i = int(np.argmin(dl))
                 self.points.append((float(x[i]), float(d[i])))
-            if self.c is not None:
-                if last.any():
-                    e = ar[last] - self.map(x[last])
-                    u = e - e.min()
-                    self.excess_stats.append((_median(u), float(np.max(u))))
+            if self.c is not None and last.any():
+                e = ar[last] - self.map(x[last])
+                u = e - e.min()
+                self.excess_stats.append((_median(u), float(np.max(u))))
         self._bx, self._ba = [], []
         self._thr_cache = None
         self._closed += 1
