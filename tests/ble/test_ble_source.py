@@ -285,14 +285,21 @@ def test_rate_change_mid_stream_shows_in_measured_rate(clock):
             found = await scan(0.5, backend=env.scanner_backend, clock=clock)
             source = BleSource(found[0], config=WIT.make_config(rate_hz=100), clock=clock,
                                client_backend=env.client_backend)
-            return await _collect(source, until_s=14.0)
+            return env.peripherals[0], await _collect(source, until_s=20.0)
 
-    items = run(main())
+    peripheral, items = run(main())
     status = {round(i.host_time_s): i.detail for i in items if isinstance(i, LinkEvent) and i.kind == LINK_STATUS}
     early = [d["rate_hz"] for t, d in status.items() if 3 <= t <= 5]
-    late = [d["rate_hz"] for t, d in status.items() if t >= 12]
     assert early and max(early) == pytest.approx(100.0, rel=0.05)
-    assert late and late[-1] == pytest.approx(25.0, rel=0.05)
+    assert min(d["rate_hz"] or 100.0 for d in status.values()) < 70.0  # the change shows in link health
+    # ... and the sensor is configured again (the watchdog), so it streams at the requested rate
+    kicks = [e for e in _events(items) if e.kind == LINK_CONFIG and "reason" in e.detail]
+    assert len(kicks) == 1 and "instead of 100 Hz" in kicks[0].detail["reason"]
+    assert 2.0 <= kicks[0].host_time_s - 4.0 <= 10.0
+    assert [p for _, _, p in peripheral.writes if p[2] != 0x27][-len(WIT.start_writes(WIT.make_config(rate_hz=100))):] \
+        == [w.payload for w in WIT.start_writes(WIT.make_config(rate_hz=100))]
+    late = [d["rate_hz"] for t, d in status.items() if t >= 18]
+    assert late and late[-1] == pytest.approx(100.0, rel=0.05)
     assert sum(isinstance(i, RawPacket) for i in items[-50:]) > 20  # still streaming
 
 

@@ -178,13 +178,18 @@ def test_sensor_clock_one_percent_off_the_host(name, clock_error):
 
 
 @pytest.mark.parametrize("name", FAMILIES)
-def test_sample_rate_change_mid_stream_is_survived_and_flagged(name):
+def test_sample_rate_change_mid_stream_is_put_right(name):
     ref = reference(name)
-    halved = ref.source.config.rate_hz / 2
-    run = live_run(name, faults=FaultPlan(rate_changes=(RateChange(at_s=3.0, rate_hz=halved),)))
-    status = [e.detail for e in run.events if e.kind == "status"]
-    assert status[-1]["rate_hz"] == pytest.approx(halved, rel=0.05)  # the link health shows it
-    # Survived and flagged; not yet right: the time base keeps the configured rate, calls half the
-    # samples missing and (without sensor timestamps) places reps up to 2 s early -- see
-    # docs/reliability.md, "Known gaps".
-    assert_honest_reps(run, ref, timed=name != "witmotion")
+    nominal = ref.source.config.rate_hz
+    run = live_run(name, faults=FaultPlan(rate_changes=(RateChange(at_s=3.0, rate_hz=nominal / 2),)))
+    status = [e for e in run.events if e.kind == "status"]
+    assert min(e.detail["rate_hz"] or nominal for e in status) < 0.7 * nominal  # the link health shows it
+    # BleSource's watchdog configures the sensor again within seconds, during the rest before the set
+    kicks = [e for e in run.events if e.kind == "config" and "reason" in e.detail]
+    assert len(kicks) == 1 and f"instead of {nominal:g} Hz" in kicks[0].detail["reason"]
+    assert kicks[0].host_time_s < 12.0
+    assert status[-1].detail["rate_hz"] == pytest.approx(nominal, rel=0.05)
+    if name == "movesense":  # sensor timestamps: the reps are the fault-free run's
+        assert_honest_reps(run, ref)
+    else:  # without a clock every rep is found; their timing and numbers: docs/reliability.md, "Known gaps"
+        assert len(run.result.reps) == len(ref.result.reps)

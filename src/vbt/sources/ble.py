@@ -97,6 +97,14 @@ DEFAULT_CLIENT_BACKEND: type | None = None
 
 _END = object()
 _TICK = object()
+#: A sensor streaming this far (fraction) from its configured rate has changed its rate by
+#: itself (firmware reset, another app): it gets its configuration again.
+#: Lost notifications lower a clockless sensor's measured rate by their share, at most ~10 %.
+RATE_TOLERANCE = 0.3
+#: Seconds between two such re-configurations of a sensor that keeps its own rate.
+RATE_KICK_INTERVAL_S = 30.0
+#: Seconds the measured rate (a 5 s average) must stay off before the sensor is re-configured.
+RATE_CONFIRM_S = 2.0
 
 
 # --------------------------------------------------------------------------- errors
@@ -645,6 +653,8 @@ class BleSource(Source):
         self._last_rx_s = -math.inf  # clock time of the latest notification
         self._up_since_s = 0.0
         self._stall_kick_s: float | None = None
+        self._rate_off_since_s: float | None = None
+        self._rate_kick_s = -math.inf
         self._next_battery_s: float | None = None
         self._opened = False
 
@@ -918,7 +928,42 @@ class BleSource(Source):
                 await self._poll_battery()
             if self.connected and self.stall_timeout_s is not None:
                 await self._check_stall()
+            if self.connected:
+                await self._check_rate()
             self._put(_TICK)
+
+    async def _check_rate(self) -> None:
+        """Watchdog: a sensor streaming far from the configured rate gets its configuration again.
+
+        Without it the pipeline would keep timing the samples at the configured rate (a sensor
+        without a clock) or see half the samples "missing" until the next reconnection.
+        """
+        monitor, client, protocol = self._monitor, self._client, self.protocol
+        measured = monitor.rate_hz if monitor is not None else None
+        nominal = float(self.config.rate_hz)
+        now = self.clock.monotonic()
+        if measured is None or abs(measured - nominal) <= RATE_TOLERANCE * nominal:
+            self._rate_off_since_s = None
+            return
+        if self._rate_off_since_s is None:
+            self._rate_off_since_s = now
+        if (now - self._rate_off_since_s < RATE_CONFIRM_S or now - self._rate_kick_s < RATE_KICK_INTERVAL_S
+                or client is None or protocol is None):
+            return
+        self._rate_kick_s = now
+        self._rate_off_since_s = None
+        logger.info("%s streams at %.1f Hz instead of %g Hz: configuring it again", self.address, measured, nominal)
+        try:
+            # stop first: a running measurement refuses a second start (Movesense 409, Polar "already in state")
+            for write in [*protocol.stop_writes(self.config), *protocol.start_writes(self.config)]:
+                await client.write_gatt_char(write.char_uuid, write.payload, response=write.response)
+                if write.delay_after_s > 0:
+                    await self.clock.sleep(write.delay_after_s)
+        except RETRYABLE_ERRORS:
+            logger.debug("re-configuring a sensor at the wrong rate failed", exc_info=True)
+            return
+        self._put(LinkEvent(self.clock.monotonic(), LINK_CONFIG,
+                            {**self.config.to_dict(), "reason": f"streaming at {measured:.1f} Hz instead of {nominal:g} Hz"}))
 
     async def _check_stall(self) -> None:
         """Watchdog: a link that is up but silent gets its configuration again, then a new link."""
