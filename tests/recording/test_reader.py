@@ -501,3 +501,91 @@ def test_zlib_level_does_not_matter(tmp_path):
     path = tmp_path / "z.jsonl.gz"
     path.write_bytes(c.compress(text) + c.flush())
     assert len(open_recording(path)) == 50
+
+
+# --------------------------------------------------------------------------- block path == line path
+
+
+def _read_both_ways(path: Path) -> list[object]:
+    """The recording read with small blocks (sliced) and line by line: values, or the error."""
+    import vbt.recording.reader as reader_module
+
+    outs: list[object] = []
+    for min_lines, slice_lines in ((2, 3), (10**9, 1 << 16)):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(reader_module, "_MIN_BLOCK_LINES", min_lines)
+            mp.setattr(reader_module, "_BLOCK_SLICE_LINES", slice_lines)
+            try:
+                rec = open_recording(path)
+            except RecordingFormatError as err:
+                outs.append(("error", err.line, str(err)))
+                continue
+        cols = rec.packet_columns()
+        outs.append((rec.char_uuids, [(u, t.tobytes(), p) for u, (t, p) in cols.items()],
+                     [(e.host_time_s, e.kind) for e in rec.events()], rec.warnings))
+    return outs
+
+
+def _mixed_packet_lines(seed: int) -> list[str]:
+    """Runs of lines that differ in UUID, payload length and time digits, with events and
+    hand-written lines between them (what blocks must split at or hand to the line path)."""
+    rng = np.random.default_rng(seed)
+    lines: list[str] = []
+    t = float(rng.choice([-0.7, 0.0, 9.9, 99.95, 99999.9]))
+    while len(lines) < 400:
+        uuid = str(rng.choice([WIT, PMD, "2a37", "FFE4"]))
+        size = int(rng.choice([0, 1, 20, 57]))
+        for _ in range(int(rng.integers(1, 40))):
+            t += float(rng.uniform(0.0, 0.02))
+            payload = rng.integers(0, 256, size, dtype=np.uint8).tobytes()
+            hx = payload.hex().upper() if rng.random() < 0.05 else payload.hex()
+            if rng.random() < 0.03:
+                lines.append(_json_style(round(t, 6), uuid, payload))
+            else:
+                lines.append(f'[{t:.6f},"{uuid}","{hx}"]')
+        if rng.random() < 0.3:
+            lines.append(json.dumps({"event": "status", "t": round(t, 6), "rssi_dbm": -60}, separators=(",", ":")))
+    return lines
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_blocks_read_exactly_like_single_lines(tmp_path, seed):
+    """Times bit for bit, UUID order, payloads and events agree between the two paths."""
+    path = write_lines(tmp_path / "mixed.jsonl", _mixed_packet_lines(seed))
+    blocks, single = _read_both_ways(path)
+    assert blocks[0] != "error"
+    assert blocks == single
+
+
+def test_blocks_keep_trailing_zero_bytes_and_empty_payloads(tmp_path):
+    lines = [f'[{k * 0.005:.6f},"{WIT}","{"556100" if k < 100 else ""}"]' for k in range(200)]
+    rec = open_recording(write_lines(tmp_path / "z.jsonl", lines))
+    payloads = rec.packet_columns()[WIT][1]
+    assert payloads[:100] == [b"\x55\x61\x00"] * 100 and payloads[100:] == [b""] * 100
+
+
+_MUTATION_BYTES = b'"0019afAF,.[]{}- xeE\n\x00\xff'
+
+
+@given(st.integers(0, 10**6), st.sampled_from(list(_MUTATION_BYTES)), st.booleans())
+def test_damage_inside_a_block_is_reported_like_the_line_path(position, byte, insert):
+    """One byte changed or inserted anywhere: the same line and message (or the same values)."""
+    lines = packet_lines(150, start=9.5)  # the time gains a digit at 10 s: two blocks
+    body = bytearray(("\n".join(lines) + "\n").encode())
+    i = position % len(body)
+    if insert:
+        body.insert(i, byte)
+    else:
+        body[i] = byte
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "m.jsonl"
+        path.write_bytes(json.dumps(HEADER).encode() + b"\n" + bytes(body))
+        blocks, single = _read_both_ways(path)
+    assert blocks == single
+
+
+def test_damaged_line_in_a_long_block_is_named(tmp_path):
+    lines = packet_lines(5000)
+    lines[3210] = lines[3210][:-3] + 'zz"]'
+    with pytest.raises(RecordingFormatError, match="line 3212: payload .* is not well-formed hex"):
+        open_recording(write_lines(tmp_path / "long.jsonl.gz", lines))
