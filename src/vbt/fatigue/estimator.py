@@ -50,6 +50,7 @@ with a note) but the honest band is still given.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -133,21 +134,22 @@ class RirVelocityProfile:
         # log((Phi(z_hi) - Phi(z_lo)) / width), computed stably when both are tiny
         far_ll = log_ndtr(z_hi) + np.log1p(-np.minimum(ndtr(z_lo) / np.maximum(ndtr(z_hi), 1e-300), 1 - 1e-12))
         far_ll = far_ll - math.log(width)
-        out = np.zeros(rir.shape[0])
-        for j in range(rir.shape[0]):
-            near = rir[j] <= self.r_max
-            ll = float(far_ll[~near].sum())
-            if near.any():
-                e = y[near] - self.velocity_at(rir[j][near])
-                w = 1.0 / s2[near]
-                # Sherman-Morrison for diag(s2) + tau2 * 11': quadratic form and log-determinant.
-                sw = float(w.sum())
-                swe = float((w * e).sum())
-                quad = float((w * e * e).sum()) - tau2 * swe * swe / (1.0 + tau2 * sw)
-                logdet = float(np.log(s2[near]).sum()) + math.log1p(tau2 * sw)
-                ll += -0.5 * (quad + logdet + near.sum() * math.log(2.0 * math.pi))
-            out[j] = ll
-        return out
+        # All candidate rows at once: the reps a row does not see as near get zero weight, so every
+        # sum runs over that row's near reps only (Sherman-Morrison for diag(s2) + tau2 * 11':
+        # quadratic form and log-determinant).
+        rir = np.asarray(rir)
+        near = rir <= self.r_max
+        table = np.asarray(self.velocities_mps, dtype=float)
+        e = np.where(near, y - table[np.clip(rir, 0, self.r_max).astype(int)], 0.0)
+        w = np.where(near, 1.0 / s2, 0.0)
+        sw = w.sum(axis=1)
+        we = w * e
+        swe = we.sum(axis=1)
+        quad = (we * e).sum(axis=1) - tau2 * swe * swe / (1.0 + tau2 * sw)
+        logdet = np.where(near, np.log(s2), 0.0).sum(axis=1) + np.log1p(tau2 * sw)
+        count = near.sum(axis=1)
+        near_ll = -0.5 * (quad + logdet + count * math.log(2.0 * math.pi))
+        return np.where(near, 0.0, far_ll).sum(axis=1) + np.where(count > 0, near_ll, 0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,21 +273,11 @@ class RirEstimate:
         """
         if not self.probabilities:
             return False
-        probs = np.asarray(self.probabilities, dtype=float)
-        r = np.arange(len(probs))
-        best_later = math.inf
-        now = 0.0
-        for j in range(len(probs)):
-            left = r - j  # RIR at the flag if it comes j reps from now
-            cost = np.where(left <= 0, cost_ratio,
-                            np.where(left <= target_rir, 0.0,
-                                     np.where(left == target_rir + 1, 1.0, 1.0 + far_early_cost)))
-            expected = float(np.dot(probs, cost))
-            if j == 0:
-                now = expected
-            else:
-                best_later = min(best_later, expected)
-        return now <= best_later + 1e-12
+        # Row j of the cost table is the cost of flagging j reps from now, for every RIR r; the
+        # expected costs of all flag times are one matrix-vector product.
+        expected = _flag_costs(len(self.probabilities), target_rir, cost_ratio, far_early_cost) @ np.asarray(
+            self.probabilities, dtype=float)
+        return bool(expected[0] <= expected[1:].min(initial=math.inf) + 1e-12)
 
     def prob_at_most(self, rir: int) -> float:
         """P(RIR <= ``rir``) (0 without evidence)."""
@@ -318,6 +310,21 @@ class RirEstimate:
         if not self.probabilities:
             return None
         return int(np.searchsorted(np.cumsum(self.probabilities), 0.5))
+
+
+@functools.lru_cache(maxsize=64)
+def _flag_costs(n: int, target_rir: int, cost_ratio: float, far_early_cost: float) -> np.ndarray:
+    """``cost[j, r]``: cost of a flag ``j`` reps from now when ``r`` reps are in reserve after this rep.
+
+    See `RirEstimate.should_stop`: late (``r - j <= 0``) ``cost_ratio``, in the zone 0, one rep
+    early 1, two or more early ``1 + far_early_cost``. Read-only (it is shared).
+    """
+    left = np.arange(n)[None, :] - np.arange(n)[:, None]  # RIR at the flag if it comes j reps from now
+    cost = np.where(left <= 0, cost_ratio,
+                    np.where(left <= target_rir, 0.0,
+                             np.where(left == target_rir + 1, 1.0, 1.0 + far_early_cost)))
+    cost.flags.writeable = False
+    return cost
 
 
 def _continuous_median(p: np.ndarray) -> float:
