@@ -23,10 +23,12 @@ from vbt.sources.ble import BleSource, scan
 QtCore = pytest.importorskip("PySide6.QtCore")
 
 
-def test_source_in_a_worker_thread_feeds_the_qt_thread_and_stops_from_it():
+def test_source_in_a_worker_thread_feeds_the_qt_thread_and_stops_from_it(qapp):
     from vbt.ble import virtual_environment
 
-    app = QtCore.QCoreApplication.instance() or QtCore.QCoreApplication([])
+    # The QApplication of pytest-qt: a bare QCoreApplication would outlive this test in the
+    # worker process, and every later test that builds a widget would abort Qt.
+    app = qapp
     items: queue.Queue = queue.Queue()
     ready = threading.Event()
     holder: dict[str, object] = {}

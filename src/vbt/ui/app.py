@@ -71,6 +71,12 @@ def ensure_app(*, offscreen: bool = False):  # noqa: ANN201 - QApplication (Qt i
         app.setApplicationName("vbt-monitor")
         app.setOrganizationName("vbt-monitor")
         apply_theme(app)
+    elif not isinstance(app, QApplication):
+        # Qt aborts the whole process on the first widget built under a QCoreApplication.
+        raise RuntimeError(
+            f"a {type(app).__name__} already exists in this process; the dashboard needs a QApplication "
+            "(create the QApplication before anything else creates a Qt application)"
+        )
     return app
 
 
