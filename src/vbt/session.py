@@ -217,6 +217,9 @@ class Session:
                     self.decoder = self._make_decoder(self.header, detail)
                 except (VbtError, ValueError, KeyError) as err:
                     self.warnings.append(f"stream configuration at t={ev.host_time_s:.2f} s ignored: {err}")
+                    return
+                rate = detail.get("rate_hz")
+                self.pipeline.stream_configured(float(rate) if isinstance(rate, int | float) else None)
 
     def finish(self) -> list[PipelineEvent]:
         """End of input: settle pending reps, end the open set; returns the last events."""

@@ -104,3 +104,54 @@ def test_long_sensor_clock_frames_are_timed_from_their_last_sample() -> None:
     true_t = x - 1000.0
     assert np.all(out["t_s"] <= out["arrival_s"] + 1e-6)
     assert np.abs(out["t_s"] - (true_t + latency)).max() < 0.005
+
+
+def _power_on_sample_first(batches: list[ImuBatch], lead_s: float) -> list[ImuBatch]:
+    """A sample sent at the sensor's power-on rate ``lead_s`` before the configured stream."""
+    first = batches[0]
+    t0 = float(first.arrival_times()[0]) - lead_s
+    return [ImuBatch(t0, first.accel_mps2[:1], None, None, first.rate_hz, np.array([t0])), *batches]
+
+
+def _run_configured(batches: list[ImuBatch], configure_after: int) -> Timebase:
+    """Feed ``batches``, telling the time base the sensor was configured before ``configure_after``."""
+    tb = Timebase(DEFAULT_SETTINGS)
+    for i, b in enumerate(batches):
+        if i == configure_after:
+            tb.stream_configured(b.rate_hz)
+        tb.push(b)
+    return tb
+
+
+def test_a_power_on_sample_before_the_configuration_does_not_bend_the_clock() -> None:
+    # A WitMotion sends a sample at its 10 Hz power-on rate before it streams at 200 Hz: by the
+    # sample count the 200 Hz samples then look 0.1 s late for good. Told of the configuration
+    # (the recording's "config" event), the time base fits its clock line afresh and measures
+    # the same rate as without the stray sample, finding no drops that are not there.
+    batches = stream(rate=200.0, slow=0.01, interval_s=0.03, jitter_s=0.002)
+    clean = run(batches)[0]
+    tb = _run_configured(_power_on_sample_first(batches, 0.1), configure_after=20)
+    assert clean.samples_filled == tb.samples_filled == 0
+    assert tb.rate_hz == pytest.approx(clean.rate_hz, rel=2e-4)
+    assert tb.rate_hz == pytest.approx(198.0, rel=5e-4)
+    # Without being told, the stray sample costs the count clock its rate (the failure mode).
+    untold = run(_power_on_sample_first(batches, 0.1))[0]
+    assert abs(untold.rate_hz - 198.0) > abs(tb.rate_hz - 198.0)
+
+
+def test_a_configuration_at_another_rate_starts_a_new_stream() -> None:
+    fast = stream(rate=100.0, duration=10.0, interval_s=0.0075, jitter_s=0.001)
+    t_end = float(fast[-1].arrival_times()[-1])
+    slow = [ImuBatch(b.host_time_s + t_end + 0.02, b.accel_mps2, None, None, 50.0,
+                     b.arrival_times() + t_end + 0.02)
+            for b in stream(rate=50.0, duration=10.0, interval_s=0.0075, jitter_s=0.001)]
+    tb = Timebase(DEFAULT_SETTINGS)
+    chunks = [c for b in fast for c in tb.push(b)]
+    tb.stream_configured(50.0)
+    chunks += [c for b in slow for c in tb.push(b)]
+    assert tb.breaks == 1 and tb.samples_filled == 0
+    assert tb.rate_hz == pytest.approx(50.0, rel=2e-3)
+    after = [c for c in chunks if c.t_s[0] > t_end]
+    assert after[0].break_before
+    dt = np.concatenate([c.dt_s for c in after])[1:]
+    assert np.allclose(dt, 0.02, rtol=3e-3)

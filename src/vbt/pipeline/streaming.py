@@ -238,6 +238,11 @@ class StreamingPipeline:
         self.timebase.link_break()
         return []
 
+    def stream_configured(self, rate_hz: float | None = None) -> list[PipelineEvent]:
+        """The sensor was (re)configured (a ``config`` link event); see `Timebase.stream_configured`."""
+        self.timebase.stream_configured(rate_hz)
+        return []
+
     def finish(self) -> list[PipelineEvent]:
         """End of input: close the open segment, settle pending decisions, end the open set."""
         if self._finished:

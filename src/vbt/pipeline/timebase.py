@@ -208,6 +208,21 @@ class _ClockFit:
             self._thr_cache = (_median(st[:, 0]), _median(st[:, 1]))
         return self._thr_cache
 
+    def recount_last_burst(self, arrival_s: float, dx: float) -> None:
+        """Samples were found missing *before* the burst that arrived at ``arrival_s``.
+
+        The step test finds a drop only when the burst after it arrives, so that burst's
+        samples were added with a count short by the missing samples and would read as a
+        burst a period or more late. Counted right here, they keep out of the jitter
+        statistics; left in, every block with a drop would read as that much jitter, the limit
+        for the next drop would rise with it, and drops of one sample would go unseen.
+        """
+        for i in range(len(self._bx) - 1, -1, -1):
+            hit = self._ba[i] == arrival_s
+            if not hit.any():
+                break
+            self._bx[i] = np.where(hit, self._bx[i] + dx, self._bx[i])  # a copy: the caller's x is output
+
 
 class Timebase:
     """Turns `ImuBatch` objects into contiguous, timed `SampleChunk` objects.
@@ -252,6 +267,8 @@ class Timebase:
         #: Arrival time (input axis) at which each warning arose, parallel to `warnings`.
         self.warning_times: list[float] = []
         self._pending_break = False
+        self._pending_refit = False
+        self._pending_restart = False
         self._count = 0  # sample-count clock position (k + M), count mode
         self._last_x: float | None = None
         self._last_t: float | None = None
@@ -263,6 +280,8 @@ class Timebase:
         self._slew_r = 0
         self._slew_cb: tuple[float, float] | None = None
         self._excess_hist: deque[tuple[np.ndarray, np.ndarray, float]] = deque()
+        #: The clock line (c, b) the excesses in `_excess_hist` are measured against.
+        self._excess_line: tuple[float, float] | None = None
         self.range_mps2 = (settings.accel_range_g or 16.0) * STANDARD_GRAVITY_MPS2
         self.first_t_s: float | None = None
         self.last_t_s: float | None = None
@@ -293,6 +312,25 @@ class Timebase:
     def link_break(self) -> None:
         """The link dropped or the decoder was reset: the next sample starts a new stream."""
         self._pending_break = True
+
+    def stream_configured(self, rate_hz: float | None = None) -> None:
+        """The sensor was (re)configured: samples before this may have come at another rate.
+
+        Matters for sample-count clocks only (a sensor clock stamps each sample, whatever the
+        rate). A sensor streams at its power-on rate until the configuration takes hold (a
+        WitMotion sends a 10 Hz sample or two before it streams at 200 Hz), so the sample count
+        before and after the configuration disagree with the host clock by those samples' extra
+        spacing: the clock line is fitted afresh from the next sample on (the measured clock
+        rate is kept), so they cannot bend it. A configuration with another rate starts a new
+        stream (its count clock has another period).
+        """
+        if self.mode == "sensor":
+            return
+        if rate_hz and self.nominal_rate_hz and abs(float(rate_hz) - float(self.nominal_rate_hz)) > 1e-6 * float(rate_hz):
+            self.nominal_rate_hz = float(rate_hz)
+            self._pending_restart = self.mode == "count"
+        elif self.mode == "count":
+            self._pending_refit = True
 
     def push(self, batch: ImuBatch) -> list[SampleChunk]:
         """Time the samples of one batch; returns zero or more contiguous chunks."""
@@ -608,13 +646,26 @@ class Timebase:
                     self.samples_lost += m
                     self._warn_gap(float(arrival[start]), (m + 1) * dt_nom * fit.b, bridged=False)
                     continue  # recompute the block for the new clock position
+            if self._pending_refit or self._pending_restart:
+                # (After a link break's skip: that needs the line from before.)
+                restart = self._pending_restart
+                self._pending_refit = self._pending_restart = False
+                self._refit_count_clock(restart=restart)
+                if restart:
+                    emit()
+                    state["brk"], state["x_prev"] = True, None
+                    self.breaks += 1
+                fit.block_id = bid
+                fit.c = float(arrival[start] - fit.b * x0)
             # Samples of this call that fall in the current block.
             left = int(math.ceil(fit.block_s * (bid + 1) / dt_nom - 1e-9)) - self._count
             end = min(n, start + max(1, left))
             x = (self._count + np.arange(end - start)) * dt_nom
             cut, m = end, 0
+            recount: tuple[float, float] | None = None
             thr = fit.excess_thresholds()
             if thr is not None:
+                self._rebase_excess()
                 typical, high = thr
                 period = fit.b * dt_nom
                 # A burst's first sample closes the previous burst; that burst's last sample
@@ -651,6 +702,7 @@ class Timebase:
                         j = int(cand[hitc[0]])
                         m = int(ms[hitc[0]])
                         cut = start + j
+                        recount = (float(prev_ar[j]), m * dt_nom)
                 upto = cut - start
                 self._remember_excess(prev_x[:upto][first[:upto]], e_prev[:upto][first[:upto]])
             if cut > start:
@@ -660,6 +712,8 @@ class Timebase:
                           np.zeros(k, dtype=bool))
                 self._count += k
                 self._prev_real = (float(x[k - 1]), float(arrival[cut - 1]))
+            if recount is not None:
+                fit.recount_last_burst(*recount)
             if cut < end:
                 gap_s = (m + 1) * dt_nom * fit.b
                 if m * dt_nom <= self.settings.max_bridge_gap_s:
@@ -689,6 +743,33 @@ class Timebase:
             start = cut
         emit()
         return out
+
+    def _refit_count_clock(self, *, restart: bool) -> None:
+        """Forget the clock line's history (see `stream_configured`); the next sample re-anchors it."""
+        self.fit.reset()
+        self._excess_hist.clear()
+        self._excess_line = None
+        self._prev_real = None
+        if restart:
+            self._last_x = None
+
+    def _rebase_excess(self) -> None:
+        """Re-measure the remembered excesses against the current clock line.
+
+        A refit moves the line (its offset by tens of milliseconds when an early block turns out
+        to be an outlier); excesses kept from before would then differ from new ones by that
+        move, and the step test would take the move for dropped samples.
+        """
+        line = (float(self.fit.c), float(self.fit.b))  # type: ignore[arg-type]
+        old, self._excess_line = self._excess_line, line
+        if old is None or old == line or not self._excess_hist:
+            return
+        (oc, ob), (c, b) = old, line
+        rebased = deque()
+        for x, e, _ in self._excess_hist:
+            e2 = e + (oc - c) + (ob - b) * x
+            rebased.append((x, e2, float(e2.min())))
+        self._excess_hist = rebased
 
     def _remember_excess(self, x: np.ndarray, e: np.ndarray) -> None:
         """Keep the group-last excess of recent bursts (for the step test)."""
