@@ -90,3 +90,22 @@ def test_one_bad_file_among_several_is_reported_and_the_rest_analysed(folder, tm
     captured = capsys.readouterr()
     assert len(captured.out.strip().splitlines()) == 1
     assert "bad.jsonl" in captured.err
+
+
+def test_table_condenses_short_bridged_gaps_into_one_line():
+    from vbt.commands.analyze import condensed_warnings
+
+    warnings = [
+        "3.1 % of samples missing; gaps bridged by interpolation where short",
+        "gap of 61 ms in the samples at t=3.89 s (bridged by interpolation)",
+        "gap of 1509 ms in the samples at t=16.77 s (too long to bridge: reps across it are not measured)",
+        "gap of 101 ms in the samples at t=20.50 s (bridged by interpolation)",
+        "accelerometer at full scale at t=21.00 s: use a larger range",
+    ]
+    assert condensed_warnings(warnings) == [
+        warnings[0],
+        "2 gaps of 61-101 ms in the samples, bridged by interpolation (at t=3.89, 20.50 s)",
+        warnings[2],
+        warnings[4],
+    ]
+    assert condensed_warnings(warnings[:2]) == warnings[:2]  # a single gap keeps its own line

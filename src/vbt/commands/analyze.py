@@ -22,6 +22,7 @@ import csv
 import io
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -194,9 +195,41 @@ def format_table(result) -> str:  # noqa: ANN001 - AnalysisResult (imported lazi
     if not d.sets:
         lines.append("")
         lines.append("No reps found.")
-    for w in d.warnings:
+    for w in condensed_warnings(d.warnings):
         lines.append(f"warning: {w}")
     return "\n".join(lines)
+
+
+_BRIDGED = re.compile(r"^gap of (\d+) ms in the samples at t=([-\d.]+) s \(bridged by interpolation\)$")
+
+
+def condensed_warnings(warnings: list[str]) -> list[str]:
+    """Warnings for people: the short bridged gaps in one line, where the first of them was.
+
+    A lossy link bridges dozens of 50-100 ms gaps in a set; one line each buries what matters.
+    (The JSON output keeps every warning.)
+    """
+    out: list[str] = []
+    gaps: list[tuple[int, str]] = []
+    at = None
+    for w in warnings:
+        m = _BRIDGED.match(w)
+        if m:
+            gaps.append((int(m.group(1)), m.group(2)))
+            if at is None:
+                at = len(out)
+                out.append("")
+        else:
+            out.append(w)
+    if at is not None:
+        if len(gaps) == 1:
+            out[at] = f"gap of {gaps[0][0]} ms in the samples at t={gaps[0][1]} s (bridged by interpolation)"
+        else:
+            ms = [g[0] for g in gaps]
+            times = ", ".join(g[1] for g in gaps[:6]) + (", ..." if len(gaps) > 6 else "")
+            out[at] = (f"{len(gaps)} gaps of {min(ms)}-{max(ms)} ms in the samples, bridged by interpolation "
+                       f"(at t={times} s)")
+    return out
 
 
 def rep_rows(result) -> list[list[object]]:  # noqa: ANN001 - AnalysisResult
