@@ -68,8 +68,23 @@ Decoding rules
 * Sensor time: the u32 ms counter is unwrapped (it wraps after 49.7 days); sample k sits at
   ``ts + k / rate``. A packet whose timestamp repeats the previous one is a duplicate; one
   whose first sample is not after the last emitted sample is out of order (both dropped, so
-  sensor time never runs backwards); a forward jump of more than 60 s is held as bad until a
-  second packet confirms it.
+  sensor time never runs backwards).
+* Forward jumps are checked against the host's arrival times (`feed`'s ``host_time_s``). With
+  ``dS`` the timestamp advance and ``dH`` the host-time advance since the last accepted packet,
+  a packet is *suspicious* when ``dS > 60 s`` or ``dS - dH > max(1 s, 0.02 x dH) + N / rate``.
+  The 1 s absorbs BLE batching and delivery latency (a late previous packet shortens ``dH``),
+  the 2 % sensor-vs-host clock error over long gaps, and ``N / rate`` (the packet's own
+  duration) a batch of packets arriving together. A suspicious packet is counted as a bad frame
+  and held, its samples not emitted. If the next packet continues from the last accepted one
+  (not suspicious against it), the held packet was corrupt and is dropped: one corrupted stamp
+  costs that packet only. If instead it continues from the held packet (later than the held
+  packet's last sample, not suspicious against it), the jump was real: the held packet's
+  samples are emitted (with the confirming packet, at its arrival time; counted in ``frames``
+  too) and the stream goes on from there. Otherwise it becomes the held packet. A genuine gap
+  (the sensor paused, the link dropped and came back) is accepted at once because host time
+  advanced with it; a corrupted stamp less than ~1 s ahead is not detected (it costs at most
+  that much data). A non-finite host time disables the host check for that packet; `reset`
+  (after a reconnect) forgets the last packet and any held one, so the next packet is accepted.
 * Values that are NaN/inf, or beyond 1.05 x the accelerometer range / 1.15 x the gyro range
   (LSM6DSL binary full scales), make the packet bad.
 * The sensor drops every subscription when the link drops [src]; the host must SUBSCRIBE
@@ -82,7 +97,7 @@ import math
 import re
 import struct
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 
@@ -123,7 +138,11 @@ PACKETS_PER_S = 13.0
 MAX_SUBSCRIPTIONS = 2  # [assumption] small; the firmware limit is not documented
 ACC_LIMIT_FACTOR = 1.05
 GYRO_LIMIT_FACTOR = 1.15
+#: A forward timestamp jump larger than this is held until a second packet confirms it.
 MAX_TIMESTAMP_JUMP_MS = 60_000
+#: Sensor-time advance allowed beyond the host-time advance: max(this, rel x host advance) + packet duration.
+HOST_JUMP_TOLERANCE_S = 1.0
+HOST_JUMP_TOLERANCE_REL = 0.02
 DPS_TO_RADS = math.pi / 180.0
 _PATH_RE = re.compile(r"^/Meas/(Acc|IMU6)/(\d+)$")
 
@@ -153,11 +172,21 @@ def _ref(config: StreamConfig) -> int:
     return ref
 
 
+class _PendingJump(NamedTuple):
+    """A packet held as a suspicious forward jump until the next packet says whether it was real."""
+
+    ts_ms: int  # unwrapped timestamp
+    host_s: float
+    times_ms: np.ndarray
+    acc: np.ndarray
+    gyro: np.ndarray | None  # deg/s
+
+
 class MovesenseDecoder(Decoder):
     """Decodes GSP notifications: command results, DATA (+ DATA_PART2) for /Meas/Acc and /Meas/IMU6."""
 
     protocol_name = "movesense"
-    version = "1"
+    version = "2"  # 2: forward timestamp jumps checked against host arrival times
 
     def __init__(self, config: StreamConfig, *, strict: bool = False) -> None:
         super().__init__(config, strict=strict)
@@ -170,13 +199,15 @@ class MovesenseDecoder(Decoder):
         self._last_raw: int | None = None
         self._last_ms: int | None = None  # unwrapped timestamp of the last accepted packet
         self._floor_ms: float | None = None  # time of the last emitted sample (ms)
-        self._jump_ms: int | None = None
+        self._last_host_s = math.nan  # host arrival time of the last accepted packet
+        self._jump: _PendingJump | None = None  # a suspicious forward jump waiting for the next packet
 
     def reset(self) -> None:
         self._held = None
         self._last_raw = self._last_ms = None
         self._floor_ms = None
-        self._jump_ms = None
+        self._last_host_s = math.nan
+        self._jump = None
 
     def _result(self, payload: bytes) -> None:
         ref = payload[1]
@@ -201,7 +232,17 @@ class MovesenseDecoder(Decoder):
             step -= 1 << 32
         return self._last_ms + step
 
-    def _data(self, body: bytes, nbytes: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray] | None:
+    def _plausible(self, d_ms: float, host_advance_s: float, n: int) -> bool:
+        """Is a timestamp advance of ``d_ms`` supported by ``host_advance_s`` of host time (module docstring)?"""
+        if d_ms > MAX_TIMESTAMP_JUMP_MS:
+            return False
+        if d_ms <= 0 or not math.isfinite(host_advance_s):
+            return True  # not a forward jump (the floor check decides), or no usable host time
+        tol_s = max(HOST_JUMP_TOLERANCE_S, HOST_JUMP_TOLERANCE_REL * host_advance_s) + n * self._period_ms / 1000.0
+        return d_ms / 1000.0 - host_advance_s <= tol_s
+
+    def _data(self, body: bytes, nbytes: int,
+              host_time_s: float) -> tuple[np.ndarray, np.ndarray | None, np.ndarray] | None:
         per_sample = 12 * self._arrays
         n = (len(body) - 4) // per_sample
         if n <= 0 or (len(body) - 4) % per_sample:
@@ -218,29 +259,49 @@ class MovesenseDecoder(Decoder):
             self._problem("bad_frames", "sample value is not finite or beyond full scale", nbytes=nbytes, data=body)
             return None
         ts = self._unwrap(raw_ts)
+        times_ms = ts + np.arange(n) * self._period_ms
+        released: _PendingJump | None = None
         if self._last_ms is not None:
             d = ts - self._last_ms
             if d == 0:
                 self._problem("duplicates", f"timestamp {raw_ts} ms repeats the previous packet")
                 return None
-            confirmed = self._jump_ms is not None and 0 < ts - self._jump_ms <= MAX_TIMESTAMP_JUMP_MS
-            if d > MAX_TIMESTAMP_JUMP_MS and not confirmed:
-                self._jump_ms = ts
-                self._problem("bad_frames", f"timestamp jumps forward by {d / 1000:.1f} s; held until confirmed")
-                return None
-        times_ms = ts + np.arange(n) * self._period_ms
-        if self._floor_ms is not None and times_ms[0] <= self._floor_ms:
+            if not self._plausible(d, host_time_s - self._last_host_s, n):
+                jump = self._jump
+                if (jump is not None and times_ms[0] > jump.times_ms[-1]
+                        and self._plausible(ts - jump.ts_ms, host_time_s - jump.host_s, n)):
+                    released = jump  # continues from the held packet: the jump was real
+                else:
+                    self._jump = _PendingJump(ts, host_time_s, times_ms, acc, gyro)
+                    self._problem("bad_frames", f"timestamp jumps forward by {d / 1000:.1f} s while the host clock "
+                                  f"advanced {host_time_s - self._last_host_s:.1f} s; held until confirmed")
+                    return None
+            # else: it continues from the last accepted packet (a held one, if any, was corrupt)
+        floor = self._floor_ms
+        if released is not None and floor is not None and released.times_ms[0] <= floor:
+            released = None  # it overlaps samples already emitted: dropped (counted when held)
+        elif released is not None:
+            floor = float(released.times_ms[-1])  # this packet starts after it (checked above)
+        if floor is not None and times_ms[0] <= floor:
             self._problem("out_of_order", f"timestamp {raw_ts} ms is not after the last sample")
             return None
+        if released is not None:  # the held packet was real: its samples go out ahead of this packet's
+            self.stats.frames += 1
+            self.stats.samples += released.times_ms.shape[0]
+            times_ms = np.concatenate([released.times_ms, times_ms])
+            acc = np.concatenate([released.acc, acc])
+            if gyro is not None and released.gyro is not None:
+                gyro = np.concatenate([released.gyro, gyro])
+        self._jump = None
         self._last_raw = raw_ts
         self._last_ms = ts
-        self._jump_ms = None
+        self._last_host_s = host_time_s
         self._floor_ms = float(times_ms[-1])
         self.stats.frames += 1
         self.stats.samples += n
         return acc, (gyro * DPS_TO_RADS if gyro is not None else None), times_ms / 1000.0
 
-    def _packet(self, payload: bytes) -> tuple[np.ndarray, np.ndarray | None, np.ndarray] | None:
+    def _packet(self, payload: bytes, host_time_s: float) -> tuple[np.ndarray, np.ndarray | None, np.ndarray] | None:
         if len(payload) < 2:
             self._problem("bad_frames", f"notification of {len(payload)} bytes has no response/reference header",
                           nbytes=len(payload), data=payload)
@@ -259,7 +320,7 @@ class MovesenseDecoder(Decoder):
             if (len(body) - 4) % (12 * self._arrays) and len(body) > 4:
                 self._held = (ref, body)  # split: wait for DATA_PART2
             else:
-                out = self._data(body, len(payload))
+                out = self._data(body, len(payload), host_time_s)
         elif kind == RESP_DATA_PART2:
             if held is None or held[0] != ref:
                 self._held = None
@@ -267,21 +328,22 @@ class MovesenseDecoder(Decoder):
                               data=payload)
             else:
                 self._held = None
-                out = self._data(held[1] + payload[2:], len(held[1]) + len(payload) + 2)
+                out = self._data(held[1] + payload[2:], len(held[1]) + len(payload) + 2, host_time_s)
         else:
             self.stats.unknown += 1
         return out
 
-    def _feed_arrays(self, char_uuid: str, payload: bytes) -> tuple[np.ndarray, np.ndarray | None, np.ndarray] | None:
+    def _feed_arrays(self, char_uuid: str, payload: bytes,
+                     host_time_s: float) -> tuple[np.ndarray, np.ndarray | None, np.ndarray] | None:
         self.stats.notifications += 1
         self.stats.bytes_in += len(payload)
         if normalize_uuid(char_uuid) != NOTIFY_UUID:
             self.stats.unknown += 1
             return None
-        return self._packet(bytes(payload))
+        return self._packet(bytes(payload), host_time_s)
 
     def feed(self, char_uuid: str, payload: bytes, host_time_s: float) -> list[ImuBatch]:
-        got = self._feed_arrays(char_uuid, payload)
+        got = self._feed_arrays(char_uuid, payload, host_time_s)
         if got is None:
             return []
         return [ImuBatch(host_time_s, got[0], got[1], got[2], self.config.rate_hz)]
@@ -295,7 +357,7 @@ class MovesenseDecoder(Decoder):
             raise ValueError(f"{len(payloads)} payloads but {times.shape[0]} host times")
         parts: list[tuple[np.ndarray, np.ndarray | None, np.ndarray, float]] = []
         for payload, host_t in zip(payloads, times.tolist(), strict=True):
-            got = self._feed_arrays(char_uuid, payload)
+            got = self._feed_arrays(char_uuid, payload, host_t)
             if got is not None:
                 parts.append((*got, host_t))
         if not parts:

@@ -101,8 +101,25 @@ seconds on the device clock (add 946684800 s for Unix time). Our additions for a
   SDK-rule history, not this floor); `reset` (reconnect) clears both.
 * ``ts - prev`` under half of N nominal periods is impossible -> bad frame; over 1.5 x N
   periods means frames were lost -> the frame is placed with the first-frame rule (no stretching
-  of samples over the gap); a jump of more than 60 s is held as bad until a second frame
-  confirms it (one flipped timestamp bit must not stall the stream).
+  of samples over the gap).
+* Forward jumps are checked against the host's arrival times (`feed`'s ``host_time_s``), per
+  measurement type. With ``dS`` the timestamp advance and ``dH`` the host-time advance since the
+  last accepted frame, a frame is *suspicious* when ``dS > 60 s`` or
+  ``dS - dH > max(1 s, 0.02 x dH) + N / rate``: the 1 s absorbs BLE batching and delivery latency
+  (a late previous frame shortens ``dH``), the 2 % sensor-vs-host clock error over long gaps, and
+  ``N / rate`` (the frame's own duration) a batch of frames arriving together (an H10 frame at
+  25 Hz spans 1.44 s). A suspicious frame is counted as a bad frame and held, its samples not
+  emitted: one corrupted timestamp (a flipped bit, +5 s) must neither stall the stream nor make
+  the following good frames "out of order". If the next frame of that type continues from the
+  last accepted frame (not suspicious against it), the held frame was corrupt and is dropped.
+  If it continues from the held frame instead (at least half its N periods later, not
+  suspicious against it), the jump was real: the held frame is placed with the first-frame rule
+  and its samples are emitted along with the confirming frame's (at its arrival time; counted in
+  ``frames`` too). Otherwise it becomes the held frame. A genuine gap (the sensor paused, the
+  link dropped and came back) is accepted at once because host time advanced with it; a
+  corrupted stamp less than ~1 s ahead is not detected (it costs at most that much data). A
+  non-finite host time disables the host check for that frame. A START response or `reset`
+  forgets the held frame (the next frame starts a new history).
 * Values beyond the configured range are impossible -> bad frame. The limits allow the
   chip's binary full scale: ACC +/-range x 1.024 g (e.g. 8.192 g for "8 g" at 4 mG/digit),
   GYRO +/-range x 1.15 deg/s (LSM6DSL 2000 dps = 70 mdps x 32768 = 2294 dps).
@@ -210,6 +227,9 @@ ACC_LIMIT_FACTOR = 1.024
 GYRO_LIMIT_FACTOR = 1.15
 #: A timestamp jump larger than this needs a second frame to confirm it.
 MAX_TIMESTAMP_JUMP_NS = 60 * 10**9
+#: Sensor-time advance allowed beyond the host-time advance: max(this, rel x host advance) + frame duration.
+HOST_JUMP_TOLERANCE_S = 1.0
+HOST_JUMP_TOLERANCE_REL = 0.02
 MAX_SAMPLES_PER_FRAME = 1024
 #: ACC samples waiting longer than this for gyro coverage are dropped.
 MAX_GYRO_WAIT_S = 10.0
@@ -269,12 +289,22 @@ def default_gyro_factor(gyro_range_dps: float | None) -> float:
 
 
 @dataclass(slots=True)
+class _PendingFrame:
+    """A frame held as a suspicious forward jump until the next frame says whether it was real."""
+
+    ts_ns: int
+    host_s: float
+    values: np.ndarray  # mG or deg/s
+
+
+@dataclass(slots=True)
 class _TimeState:
     """Timestamp history of one measurement stream."""
 
     prev_ns: int | None = None  # last accepted frame timestamp (SDK-rule history)
     floor_ns: int | None = None  # emitted sensor time never goes below this
-    jump_ns: int | None = None  # an unconfirmed large jump
+    host_s: float = math.nan  # host arrival time of the last accepted frame
+    pending: _PendingFrame | None = None  # an unconfirmed forward jump
 
 
 class PolarPmdDecoder(Decoder):
@@ -285,7 +315,7 @@ class PolarPmdDecoder(Decoder):
     """
 
     protocol_name = "polar"
-    version = "1"
+    version = "2"  # 2: forward timestamp jumps checked against host arrival times
 
     def __init__(self, config: StreamConfig, *, strict: bool = False) -> None:
         super().__init__(config, strict=strict)
@@ -354,7 +384,7 @@ class PolarPmdDecoder(Decoder):
                     self._factor[mtype] = float(factor[0])
                     self.info[f"{name.lower()}_factor"] = float(factor[0])
                 self._time[mtype].prev_ns = None  # a new stream: SDK first-frame rule again
-                self._time[mtype].jump_ns = None
+                self._time[mtype].pending = None
             elif opcode == OP_GET_SETTINGS:
                 self.info[f"{name.lower()}_settings"] = {k: list(v) for k, v in params.items()}
             elif opcode == OP_START and mtype == TYPE_SDK_MODE:
@@ -404,42 +434,65 @@ class PolarPmdDecoder(Decoder):
             return ints * (factor * 1000.0)  # compressed type 0 carries G (SDK "Wolfi type")
         return ints * factor
 
-    def _time_plan(self, mtype: int, ts: int, n: int) -> tuple[float, float, float, float] | None:
-        """How to place a frame's N samples, or None if the frame is dropped (counted).
+    def _plausible(self, d_ns: float, host_advance_s: float, n: int) -> bool:
+        """Is a timestamp advance of ``d_ns`` supported by ``host_advance_s`` of host time (module docstring)?"""
+        if d_ns > MAX_TIMESTAMP_JUMP_NS:
+            return False
+        if d_ns <= 0 or not math.isfinite(host_advance_s):
+            return True  # not a forward jump (the floor check decides), or no usable host time
+        tol_s = max(HOST_JUMP_TOLERANCE_S, HOST_JUMP_TOLERANCE_REL * host_advance_s) + n * self._period_ns / 1e9
+        return d_ns / 1e9 - host_advance_s <= tol_s
 
-        Returns ``(base, step, k0, floor)``: sample k sits at ``base + (k + k0) * step`` ns and only
-        samples after ``floor`` are kept (``-inf`` = all). Updates the stream's time state.
+    def _time_plan(self, mtype: int, ts: int, values: np.ndarray,
+                   host_s: float) -> list[tuple[np.ndarray, float, float, float, float]]:
+        """How to place a frame's N samples: ``[]`` if the frame is dropped or held (counted).
+
+        Returns ``(values, base, step, k0, floor)`` per frame to store, oldest first (a held frame
+        whose jump this one confirms comes first): sample k sits at ``base + (k + k0) * step`` ns
+        and only samples after ``floor`` are kept (``-inf`` = all). Updates the stream's time state.
         """
         st = self._time[mtype]
+        n = values.shape[0]
         if st.floor_ns is not None and ts <= st.floor_ns:
             if ts == st.floor_ns:
                 self._problem("duplicates", f"timestamp {ts} ns repeats the previous frame")
             else:
                 self._problem("out_of_order", f"timestamp {ts} ns is before the previous frame's {st.floor_ns}")
-            return None
+            return []
         period = self._period_ns
+        out: list[tuple[np.ndarray, float, float, float, float]] = []
+        if st.prev_ns is not None and not self._plausible(ts - st.prev_ns, host_s - st.host_s, n):
+            held = st.pending
+            if (held is None or ts - held.ts_ns < 0.5 * n * period
+                    or not self._plausible(ts - held.ts_ns, host_s - held.host_s, n)):
+                d = ts - st.prev_ns
+                st.pending = _PendingFrame(ts, host_s, values)
+                self._problem("bad_frames", f"timestamp jumps forward by {d / 1e9:.1f} s while the host clock "
+                              f"advanced {host_s - st.host_s:.1f} s; held until confirmed")
+                return []
+            # this frame continues from the held one: the jump was real. The held frame has no
+            # predecessor to space its samples by: first-frame rule (last sample at its stamp).
+            floor = -math.inf if st.floor_ns is None else float(st.floor_ns)
+            out.append((held.values, float(held.ts_ns), period, -(held.values.shape[0] - 1.0), floor))
+            st.prev_ns = st.floor_ns = held.ts_ns
         plan: tuple[float, float, float] | None = None
         if st.prev_ns is not None:
             d = ts - st.prev_ns
-            if d > MAX_TIMESTAMP_JUMP_NS:
-                if st.jump_ns is None or not 0 < ts - st.jump_ns <= MAX_TIMESTAMP_JUMP_NS:
-                    st.jump_ns = ts
-                    self._problem("bad_frames", f"timestamp jumps forward by {d / 1e9:.1f} s; held until confirmed")
-                    return None
-                # a second frame confirms the jump: place this one with the first-frame rule
-            elif d < 0.5 * n * period:
+            if d < 0.5 * n * period:
                 self._problem("bad_frames", f"timestamp advances {d} ns for {n} samples at {1e9 / period:g} Hz")
-                return None
-            elif d <= 1.5 * n * period:
+                return []
+            if d <= 1.5 * n * period:
                 plan = (float(st.prev_ns), d / n, 1.0)  # SDK rule: prev + (k + 1) * (ts - prev) / N
             # else frames were lost: do not stretch these samples over the gap
         if plan is None:
             plan = (float(ts), period, -(n - 1.0))  # last sample at ts, nominal spacing
         floor = -math.inf if st.floor_ns is None else float(st.floor_ns)
         st.prev_ns = ts
-        st.jump_ns = None
+        st.host_s = host_s
+        st.pending = None
         st.floor_ns = ts
-        return (*plan, floor)
+        out.append((values, *plan, floor))
+        return out
 
     def _accept(self, mtype: int, values: np.ndarray, times: np.ndarray, floor: float) -> None:
         """Store a frame's samples (values in mG or deg/s, times in ns) after trimming overlap."""
@@ -461,7 +514,7 @@ class PolarPmdDecoder(Decoder):
             self._gyro_tp.append(times)
             self._gyro_vp.append(values * DPS_TO_RADS)
 
-    def _data(self, payload: bytes) -> None:
+    def _data(self, payload: bytes, host_s: float) -> None:
         if len(payload) < HEADER_LEN:
             self._problem("bad_frames", f"data frame of {len(payload)} bytes is shorter than the 10-byte header",
                           nbytes=len(payload), data=payload)
@@ -477,13 +530,10 @@ class PolarPmdDecoder(Decoder):
         if not self._values_ok(mtype, payload, values):
             return
         assert values is not None
-        n = values.shape[0]
-        plan = self._time_plan(mtype, int.from_bytes(payload[1:9], "little"), n)
-        if plan is None:
-            return
-        base, step, k0, floor = plan
-        times = base + (np.arange(n, dtype=np.float64) + k0) * step
-        self._accept(mtype, values, times, floor)
+        ts = int.from_bytes(payload[1:9], "little")
+        for vals, base, step, k0, floor in self._time_plan(mtype, ts, values, host_s):
+            times = base + (np.arange(vals.shape[0], dtype=np.float64) + k0) * step
+            self._accept(mtype, vals, times, floor)
 
     def _values_ok(self, mtype: int, payload: bytes, values: np.ndarray | None) -> bool:
         name = MEASUREMENT_NAMES[mtype]
@@ -542,12 +592,13 @@ class PolarPmdDecoder(Decoder):
         self._gyro_tp = [g_t[keep_from:]]
         self._gyro_vp = [g_v[keep_from:]]
 
-    def _feed_arrays(self, char_uuid: str, payload: bytes) -> tuple[np.ndarray, np.ndarray | None, np.ndarray] | None:
+    def _feed_arrays(self, char_uuid: str, payload: bytes,
+                     host_time_s: float) -> tuple[np.ndarray, np.ndarray | None, np.ndarray] | None:
         self.stats.notifications += 1
         self.stats.bytes_in += len(payload)
         uuid = normalize_uuid(char_uuid)
         if uuid == DATA_UUID:
-            self._data(bytes(payload))
+            self._data(bytes(payload), host_time_s)
             return self._emit()
         if uuid == CP_UUID:
             self._control(bytes(payload))
@@ -563,7 +614,7 @@ class PolarPmdDecoder(Decoder):
         return None
 
     def feed(self, char_uuid: str, payload: bytes, host_time_s: float) -> list[ImuBatch]:
-        got = self._feed_arrays(char_uuid, payload)
+        got = self._feed_arrays(char_uuid, payload, host_time_s)
         if got is None:
             return []
         acc, gyro, t = got
@@ -572,7 +623,7 @@ class PolarPmdDecoder(Decoder):
     def _feed_many_sequential(self, char_uuid: str, payloads: Sequence[bytes], times: np.ndarray) -> list[ImuBatch]:
         accs, gyros, sts, arrivals = [], [], [], []
         for payload, host_t in zip(payloads, times.tolist(), strict=True):
-            got = self._feed_arrays(char_uuid, payload)
+            got = self._feed_arrays(char_uuid, payload, host_t)
             if got is not None:
                 accs.append(got[0])
                 gyros.append(got[1])
@@ -601,12 +652,12 @@ class PolarPmdDecoder(Decoder):
             return self._feed_many_sequential(char_uuid, payloads, times)
         acc_newest0, g_first0 = self._acc_newest, self._g_first
         pending0 = sum(t.shape[0] for t in self._acc_tp)
-        frames = self._bulk_frames(payloads)
+        frames = self._bulk_frames(payloads, times)
         return self._bulk_emit(frames, len(payloads), times, pending0, acc_newest0, g_first0)
 
     # ----------------------------------------------------------------------- bulk path
 
-    def _bulk_frames(self, payloads: Sequence[bytes]) -> list[tuple[int, int, np.ndarray]]:
+    def _bulk_frames(self, payloads: Sequence[bytes], host_times: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
         """Decode and time every data frame; returns accepted (notification, type, times ns) in order.
 
         Accepted samples are stored by `_accept`, exactly as `feed` stores them.
@@ -661,9 +712,8 @@ class PolarPmdDecoder(Decoder):
                     self._values_ok(mtype, p, vals)  # counts (or raises) with the same message
                     continue
             assert vals is not None
-            plan = self._time_plan(mtype, int.from_bytes(p[1:9], "little"), vals.shape[0])
-            if plan is not None:
-                plans.append((i, mtype, vals, *plan))
+            for plan in self._time_plan(mtype, int.from_bytes(p[1:9], "little"), vals, float(host_times[i])):
+                plans.append((i, mtype, *plan))
         if not plans:
             return []
         # sample times of all frames at once: the same base + (k + k0) * step as _data
