@@ -155,3 +155,59 @@ def test_a_configuration_at_another_rate_starts_a_new_stream() -> None:
     assert after[0].break_before
     dt = np.concatenate([c.dt_s for c in after])[1:]
     assert np.allclose(dt, 0.02, rtol=3e-3)
+
+
+def _rest_and_motion(n: int = 400, rate: float = 50.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A bar at rest, then a smooth 1 g vertical push (a rep's drive), with a gyro."""
+    t = np.arange(n) / rate
+    acc = np.tile([0.3, -0.2, 9.81], (n, 1))
+    acc[:, 2] += 9.81 * np.where((t > 3) & (t < 4), np.sin(np.pi * (t - 3)), 0.0)
+    gyro = np.tile([0.01, -0.02, 0.005], (n, 1))
+    gyro[:, 0] += np.where((t > 3) & (t < 4), 0.4 * np.sin(2 * np.pi * (t - 3)), 0.0)
+    return t, acc, gyro
+
+
+def _chunks_of(t, acc, gyro, size, rate=50.0) -> list[ImuBatch]:
+    return [ImuBatch(float(t[min(i + size, len(t)) - 1]), acc[i : i + size], gyro[i : i + size], t[i : i + size], rate)
+            for i in range(0, len(t), size)]
+
+
+def _run_acc(batches: list[ImuBatch]) -> tuple[Timebase, np.ndarray, np.ndarray]:
+    tb = Timebase(DEFAULT_SETTINGS, sensor_axis=True)
+    chunks = [c for b in batches for c in tb.push(b)] + tb.flush()
+    return tb, np.concatenate([c.accel_mps2 for c in chunks]), np.concatenate([c.gyro_rads for c in chunks])
+
+
+@pytest.mark.parametrize("size", [1, 3, 10**6])
+def test_isolated_corrupt_samples_are_replaced_by_their_neighbours_mean(size: int) -> None:
+    # A WitMotion frame has no checksum: a corrupted byte is a single sample anywhere up to full
+    # scale. At rest and mid-push, accelerometer and gyro spikes become the mean of their
+    # neighbours; every other sample passes untouched, however the input is chunked.
+    t, acc, gyro = _rest_and_motion()
+    clean_acc, clean_gyro = acc.copy(), gyro.copy()
+    bad_acc, bad_gyro = acc.copy(), gyro.copy()
+    bad_acc[100] += [0.0, 60.0, -30.0]      # rest, accelerometer (a high byte gone wrong)
+    bad_gyro[180] += [0.0, 0.0, -25.0]     # mid-push, gyro only
+    bad_acc[170] += [-40.0, 0.0, 0.0]      # mid-push, accelerometer
+    tb, out_acc, out_gyro = _run_acc(_chunks_of(t, bad_acc, bad_gyro, size))
+    assert tb.spikes == 3
+    assert len(out_acc) == len(t)
+    for i in (100, 170, 180):
+        assert np.allclose(out_acc[i], 0.5 * (bad_acc[i - 1] + bad_acc[i + 1]))
+        assert np.allclose(out_gyro[i], 0.5 * (bad_gyro[i - 1] + bad_gyro[i + 1]))
+    others = np.setdiff1d(np.arange(len(t)), [100, 170, 180])
+    assert np.array_equal(out_acc[others], clean_acc[others])
+    assert np.array_equal(out_gyro[others], clean_gyro[others])
+    assert any("isolated impossible samples" in w for w in tb.warnings)
+
+
+def test_fast_real_motion_is_not_taken_for_a_spike() -> None:
+    # A deadlift breaking from the floor at 25 Hz: +0.8 g for one sample, with the samples
+    # around it moving too; an impact on the floor: 6 g over two samples. Neither is touched.
+    t, acc, gyro = _rest_and_motion(rate=25.0)
+    acc[60, 2] += 0.8 * 9.81
+    acc[59, 2] += 0.3 * 9.81
+    acc[90:92, 2] += 6.0 * 9.81
+    tb, out_acc, _ = _run_acc(_chunks_of(t, acc, gyro, 7, rate=25.0))
+    assert tb.spikes == 0
+    assert np.array_equal(out_acc, acc)

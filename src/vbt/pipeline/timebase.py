@@ -43,6 +43,11 @@ _FALLBACK_RATE_HZ = 100.0
 #: Samples buffered before output in sensor mode when the nominal rate is unknown, to measure
 #: the sample spacing from the data itself.
 _WARMUP_SAMPLES = 16
+#: A single sample standing out from its neighbours by more than this, and by `_SPIKE_RATIO`
+#: times more than its neighbours change, is corrupt: no barbell makes it (`Timebase._despike`).
+_SPIKE_ACCEL_MPS2 = 2.0 * STANDARD_GRAVITY_MPS2
+_SPIKE_GYRO_RADS = 3.0
+_SPIKE_RATIO = 4.0
 #: Share of full scale at which an accelerometer axis counts as clipped.
 _CLIP_FRACTION = 0.995
 #: Blocks of clock history needed before dropped samples are inferred from arrival delays
@@ -93,6 +98,42 @@ def _median(a: np.ndarray) -> float:
     srt = np.sort(a)
     n = len(srt)
     return float(0.5 * (srt[(n - 1) // 2] + srt[n // 2]))
+
+
+def _spikes(v: np.ndarray, limit: float) -> np.ndarray:
+    """Rows of ``v`` (n, 3) that are isolated spikes (see `Timebase._despike`); rows 0, 1, n-1 never."""
+    bad = np.zeros(len(v), dtype=bool)
+    if len(v) < 4:
+        return bad
+    prev2, prev, cur, nxt = v[:-3], v[1:-2], v[2:-1], v[3:]
+    dev = np.linalg.norm(cur - 0.5 * (prev + nxt), axis=1)
+    calm = np.maximum(np.linalg.norm(nxt - prev, axis=1), np.linalg.norm(prev - prev2, axis=1))
+    bad[2:-1] = (dev > limit) & (dev > _SPIKE_RATIO * calm)
+    return bad
+
+
+def _jumps_at_end(v: np.ndarray, limit: float) -> bool:
+    """The last row jumps from the calm before it: it may be a spike (a necessary condition)."""
+    if len(v) < 3:
+        return False
+    step = float(np.linalg.norm(v[-1] - v[-2]))
+    return bool(step > (1.0 - 0.5 / _SPIKE_RATIO) * limit
+                and step > (_SPIKE_RATIO - 0.5) * float(np.linalg.norm(v[-2] - v[-3])))
+
+
+def _slice_batch(b: ImuBatch, i: int, j: int) -> ImuBatch:
+    """Samples ``i..j-1`` of a batch, each keeping its own arrival time."""
+    arrival = b.arrival_times()[i:j]
+    return ImuBatch(float(arrival[-1]), b.accel_mps2[i:j], None if b.gyro_rads is None else b.gyro_rads[i:j],
+                    None if b.sensor_time_s is None else np.asarray(b.sensor_time_s)[i:j], b.rate_hz, arrival)
+
+
+def _join_batches(a: ImuBatch, b: ImuBatch) -> ImuBatch:
+    """``a`` then ``b`` as one batch (per-sample arrival times kept)."""
+    gyro = None if a.gyro_rads is None else np.vstack((a.gyro_rads, b.gyro_rads))
+    st = None if a.sensor_time_s is None else np.concatenate((a.sensor_time_s, b.sensor_time_s))
+    arrival = np.concatenate((a.arrival_times(), b.arrival_times()))
+    return ImuBatch(b.host_time_s, np.vstack((a.accel_mps2, b.accel_mps2)), gyro, st, b.rate_hz or a.rate_hz, arrival)
 
 
 class _ClockFit:
@@ -283,6 +324,12 @@ class Timebase:
         #: The clock line (c, b) the excesses in `_excess_hist` are measured against.
         self._excess_line: tuple[float, float] | None = None
         self.range_mps2 = (settings.accel_range_g or 16.0) * STANDARD_GRAVITY_MPS2
+        #: Isolated impossible samples replaced (see `_despike`).
+        self.spikes = 0
+        self._held: ImuBatch | None = None
+        self._pending_out: list[SampleChunk] = []
+        #: The last (up to) two samples before the next one to judge, as received: acc, gyro.
+        self._ctx: tuple[np.ndarray, np.ndarray | None] | None = None
         self.first_t_s: float | None = None
         self.last_t_s: float | None = None
 
@@ -311,6 +358,8 @@ class Timebase:
 
     def link_break(self) -> None:
         """The link dropped or the decoder was reset: the next sample starts a new stream."""
+        self._release_held()
+        self._ctx = None
         self._pending_break = True
 
     def stream_configured(self, rate_hz: float | None = None) -> None:
@@ -324,6 +373,7 @@ class Timebase:
         rate is kept), so they cannot bend it. A configuration with another rate starts a new
         stream (its count clock has another period).
         """
+        self._release_held()
         if self.mode == "sensor":
             return
         if rate_hz and self.nominal_rate_hz and abs(float(rate_hz) - float(self.nominal_rate_hz)) > 1e-6 * float(rate_hz):
@@ -334,6 +384,20 @@ class Timebase:
 
     def push(self, batch: ImuBatch) -> list[SampleChunk]:
         """Time the samples of one batch; returns zero or more contiguous chunks."""
+        batch = self._despike(batch)
+        out, self._pending_out = self._pending_out, []
+        if batch is not None:
+            out.extend(self._push(batch))
+        return out
+
+    def flush(self) -> list[SampleChunk]:
+        """Emit samples held back (a possible spike, warm-up) at the end of input."""
+        self._release_held()
+        out, self._pending_out = self._pending_out, []
+        out.extend(self._flush())
+        return out
+
+    def _push(self, batch: ImuBatch) -> list[SampleChunk]:
         n = len(batch)
         if n == 0:
             return []
@@ -363,8 +427,7 @@ class Timebase:
             return self._push_sensor(x, acc, gyro, arrival)
         return self._push_count(acc, gyro, arrival)
 
-    def flush(self) -> list[SampleChunk]:
-        """Emit samples held back for warm-up (end of input)."""
+    def _flush(self) -> list[SampleChunk]:
         if not self._warm:
             return []
         warm, self._warm = self._warm, []
@@ -869,6 +932,79 @@ class Timebase:
         lost = self.samples_lost - self._lost_reported
         self._lost_reported = self.samples_lost
         return SampleChunk(t, dt, acc, gyro, arrival, filled, clipped, brk, lost)
+
+    # ------------------------------------------------------------------ spikes
+
+    def _release_held(self) -> None:
+        """Time a held-back sample now (before a break, a configuration or the end of input)."""
+        if self._held is not None:
+            held, self._held = self._held, None
+            self._pending_out.extend(self._push(held))
+
+    def _despike(self, batch: ImuBatch) -> ImuBatch | None:
+        """Replace isolated single samples no barbell can produce; returns what to time now.
+
+        A sensor without a checksum (WitMotion) turns a corrupted byte into a plausible-looking
+        value anywhere up to full scale, and one such sample spoils the velocity and stillness
+        of the seconds around it: a 1 g spike at 50 Hz is a 0.2 m/s step in velocity, and a
+        gyro spike turns the estimated vertical by tens of degrees, after which no rest looks
+        still. A sample is a spike when it stands out from the mean of its two neighbours by
+        more than `_SPIKE_ACCEL_MPS2` (accelerometer) or `_SPIKE_GYRO_RADS` (gyro) *and* by
+        `_SPIKE_RATIO` times more than the signal changes around it (next against previous,
+        previous against the one before): real bar motion -- a deadlift breaking from the
+        floor, plates rattling -- changes over several samples, so its neighbours differ too.
+        The whole sample (a corrupted frame is suspect in every field) becomes the mean of its
+        neighbours. This runs on the samples as received, before gaps are filled (a fill
+        interpolated from a spike would make it look like real motion). Deciding needs the
+        next sample, so a batch's last sample is held back, only when it already jumps from
+        the calm before it. Decisions depend only on the sample sequence, never on chunking.
+        """
+        n = len(batch)
+        if n == 0:
+            return None
+        held, self._held = self._held, None
+        if held is not None:
+            if (held.gyro_rads is None) == (batch.gyro_rads is None) and (
+                    (held.sensor_time_s is None) == (batch.sensor_time_s is None)):
+                batch = _join_batches(held, batch)
+                n = len(batch)
+            else:  # the stream changed shape: time the held sample on its own first
+                self._pending_out.extend(self._push(held))
+                self._ctx = None
+        acc = np.asarray(batch.accel_mps2, dtype=np.float64)
+        gyro = None if batch.gyro_rads is None else np.asarray(batch.gyro_rads, dtype=np.float64)
+        ctx_a, ctx_g = self._ctx if self._ctx is not None else (np.zeros((0, 3)), None)
+        ca = np.vstack((ctx_a, acc))
+        cg = None if gyro is None else (np.vstack((ctx_g, gyro)) if ctx_g is not None and len(ctx_g) == len(ctx_a)
+                                        else np.vstack((np.full((len(ctx_a), 3), np.nan), gyro)))
+        off = len(ca) - n
+        with np.errstate(invalid="ignore"):
+            bad = _spikes(ca, _SPIKE_ACCEL_MPS2)
+            if cg is not None:
+                bad |= _spikes(cg, _SPIKE_GYRO_RADS)
+            hold = _jumps_at_end(ca, _SPIKE_ACCEL_MPS2) or (cg is not None and _jumps_at_end(cg, _SPIKE_GYRO_RADS))
+        keep = len(ca) - 1 if hold else len(ca)  # context: the two samples before the next to judge
+        self._ctx = (ca[max(0, keep - 2):keep].copy(), None if cg is None else cg[max(0, keep - 2):keep].copy())
+        idx = np.flatnonzero(bad) - off
+        idx = idx[idx >= 0]
+        if idx.size:
+            acc = acc.copy()
+            gyro = None if gyro is None else gyro.copy()
+            j = idx + off  # the same samples in the context arrays (neighbours as received)
+            acc[idx] = 0.5 * (ca[j - 1] + ca[j + 1])
+            if gyro is not None and cg is not None:
+                gyro[idx] = 0.5 * (cg[j - 1] + cg[j + 1])
+            arrival = batch.arrival_times()
+            if self.spikes == 0 and len(self.warnings) < 50:
+                self.warnings.append("isolated impossible samples (corrupted values?) were replaced by the mean of "
+                                     "their neighbours")
+                self.warning_times.append(float(arrival[int(idx[0])]))
+            self.spikes += int(idx.size)
+            batch = ImuBatch(batch.host_time_s, acc, gyro, batch.sensor_time_s, batch.rate_hz, arrival)
+        if not hold:
+            return batch
+        self._held = _slice_batch(batch, n - 1, n)
+        return _slice_batch(batch, 0, n - 1) if n > 1 else None
 
     def _warn_gap(self, at_s: float, gap_s: float, *, bridged: bool) -> None:
         what = "bridged by interpolation" if bridged else "too long to bridge: reps across it are not measured"
