@@ -61,15 +61,18 @@ def _damage(batches, kind: str, seed: int = 3, share: float = 0.02):
         if rng.random() < share:
             hit += 1
             axis = int(rng.integers(0, 3))
-            value = {"nan": np.nan, "inf": np.inf * rng.choice([-1.0, 1.0])}[kind.split("-")[0]]
+            value = {"nan": np.nan, "inf": np.inf * rng.choice([-1.0, 1.0]),
+                     "absurd": 1e6 * rng.choice([-1.0, 1.0])}[kind.split("-")[0]]
             (gyro if kind.endswith("gyro") else acc)[:, axis] = value
         out.append(ImuBatch(b.host_time_s, acc, gyro, b.sensor_time_s, b.rate_hz, b.arrival_time_s))
     assert hit > 10
     return out
 
 
-@pytest.mark.parametrize("kind", ["nan", "inf", "nan-gyro", "inf-gyro"])
+@pytest.mark.parametrize("kind", ["nan", "inf", "nan-gyro", "inf-gyro", "absurd", "absurd-gyro"])
 def test_nan_and_inf_samples_are_replaced_counted_and_said(kind):
+    # "absurd": 1e6 in a hand-made file, beyond any sensor's range (it used to read as clipping
+    # and lose every rep).
     sim = sim_set()
     res = run_batches(sim.header, _damage(sim.batches, kind)).result()
     clean = clean_result()
@@ -166,3 +169,22 @@ def test_a_lifter_who_never_racks_the_bar_still_gets_every_set_and_rep():
     for rep in res.reps:
         assert rep.mean_velocity_mps == pytest.approx(0.54, abs=0.03)
         assert rep.rom_m == pytest.approx(0.54, abs=0.03)
+
+
+def test_rep_finder_memory_does_not_grow_from_set_to_set():
+    # The segmenter keeps the motion history it may still look back on. Its starting
+    # references (from before the first rep) used to stay pinned, so every sample of every set
+    # since the session began was kept: memory grew set by set for as long as the bar was used.
+    from vbt.pipeline.streaming import StreamingPipeline
+
+    t, acc, gyro = never_racked_session(n_sets=6, reps_per_set=3, hold_s=40.0)
+    pipeline = StreamingPipeline(nominal_rate_hz=100.0, sensor_axis=True)
+    kept = []
+    for i in range(0, len(t) - 49, 50):
+        pipeline.feed(ImuBatch(float(t[i + 49]), acc[i:i + 50], gyro[i:i + 50], t[i:i + 50], 100.0))
+        if i % 2000 == 0:
+            kept.append(len(pipeline.finder._s.t))
+    pipeline.finish()
+    assert [len(s.reps) for s in pipeline.sets] == [3] * 6
+    # One set's motion is ~900 samples; six sets kept would be ~5400.
+    assert max(kept) < 1000, kept

@@ -590,7 +590,11 @@ class RepFinder:
         """Drop history the segmenter can no longer need (bounded memory in long sessions)."""
         s = self._s
         need = [s.end - 1]
-        for g in (self._top, self._bottom, self._ext, self._ref_max, self._ref_min):
+        # The zigzag's starting references only matter until it finds its first direction
+        # (kept after that, they pinned every sample since the stream began: memory grew with
+        # every set of a session).
+        refs = (self._ref_max, self._ref_min) if self._dir == 0 else ()
+        for g in (self._top, self._bottom, self._ext, *refs):
             if g >= s.base:
                 need.append(g)
         s.trim(max(s.base, min(need) - _KEEP_MARGIN))

@@ -48,6 +48,9 @@ _WARMUP_SAMPLES = 16
 _SPIKE_ACCEL_MPS2 = 2.0 * STANDARD_GRAVITY_MPS2
 _SPIKE_GYRO_RADS = 3.0
 _SPIKE_RATIO = 4.0
+#: Values no IMU can report (the largest accelerometer ranges are 200 g): input damage.
+_ABSURD_ACCEL_MPS2 = 200.0 * STANDARD_GRAVITY_MPS2
+_ABSURD_GYRO_RADS = 200.0
 #: Share of full scale at which an accelerometer axis counts as clipped.
 _CLIP_FRACTION = 0.995
 #: Blocks of clock history needed before dropped samples are inferred from arrival delays
@@ -885,17 +888,21 @@ class Timebase:
     def _fix_nonfinite(
         self, acc: np.ndarray, gyro: np.ndarray | None, filled: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
-        """Replace rows with NaN/inf by the last finite row (causal, so chunking cannot matter)."""
-        bad = ~np.isfinite(acc).all(axis=1)
-        if gyro is not None:
-            bad |= ~np.isfinite(gyro).all(axis=1)
+        """Replace rows with NaN/inf or impossible values by the last valid row (causal, so
+        chunking cannot matter). Impossible: beyond any sensor's range (a hand-made file with
+        1e6 m/s^2 would otherwise read as clipping and lose every rep)."""
+        with np.errstate(invalid="ignore"):
+            bad = ~(np.abs(acc) <= _ABSURD_ACCEL_MPS2).all(axis=1)
+            if gyro is not None:
+                bad |= ~(np.abs(gyro) <= _ABSURD_GYRO_RADS).all(axis=1)
         if not bad.any():
             return acc, gyro, filled
         nbad = int(bad.sum())
         self.nonfinite += nbad
         self.samples_filled += nbad
         if self.nonfinite == nbad:
-            self.warnings.append("non-finite (NaN/inf) samples in the input were replaced by the last finite sample")
+            self.warnings.append("non-finite (NaN/inf) samples or impossible values (beyond 200 g or 200 rad/s) in the "
+                                 "input were replaced by the last valid sample")
             self.warning_times.append(self._last_arrival if math.isfinite(self._last_arrival) else 0.0)
         filled = filled | bad
         idx = np.arange(len(acc))
