@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from firmware_protocols import ImuBatch
+from firmware_protocols import ImuBatch, merge_batches
 from tests.pipeline.conftest import analyse, decisions, rechunk
 from tests.pipeline.synthetic import LinkModel, Rep, SensorModel, make_set
 from vbt.pipeline.events import (
@@ -190,3 +190,23 @@ def test_link_break_splits_integration() -> None:
     assert any(abs(s - truth.start_s[0]) < 0.15 for s in starts)
     assert any(abs(s - truth.start_s[3]) < 0.15 for s in starts)
     assert not any(abs(s - truth.start_s[2]) < 0.15 for s in starts)  # inside the gap: not invented
+
+
+def test_an_up_estimate_carried_wrong_is_restarted_at_the_next_still_period():
+    # Two adjacent gyro samples at 30 rad/s (two corrupted frames in a row, which the single-
+    # sample spike filter cannot prove wrong) turn the gyro-carried vertical by ~70 degrees
+    # while the bar rests. Gravity shows where up is once the bar has been still for a block:
+    # the estimate is started over there, and the reps after are measured as without the damage.
+    reps = [Rep(0.9, 0.8), Rep(0.85, 0.85), Rep(0.8, 0.9)]
+    model = SensorModel(rate_hz=50.0, mount_deg=30.0, noise_mps2=0.05, gyro_noise_rads=0.002, seed=3)
+    clean, truth = make_set(reps, model, lead_s=14.0)
+    m = merge_batches(clean)
+    gyro = m.gyro_rads.copy()
+    i0 = int(np.searchsorted(m.arrival_time_s, 4.0))
+    gyro[i0 : i0 + 2] = [30.0, 0.0, 0.0]
+    damaged = rechunk([ImuBatch(m.host_time_s, m.accel_mps2, gyro, m.sensor_time_s, m.rate_hz, m.arrival_time_s)], 5)
+    pl, _ = analyse(damaged)
+    found = pl.result().reps
+    assert len(found) == len(reps)
+    for rep, mcv in zip(found, truth.mcv, strict=True):
+        assert rep.mean_velocity_mps == pytest.approx(mcv, abs=0.03)

@@ -86,6 +86,10 @@ _DRIFT_ALLOWANCE = 0.015
 _REST_NOISE_FACTOR = 2.0
 #: ...and when its gravity direction stays within this angle (deg).
 _REST_MAX_TURN_DEG = 0.3
+#: Still for a block, an up estimate this far (deg) from the measured gravity is restarted.
+_SNAP_DEG = 10.0
+#: ...and at the first samples of a still period (a pause may still be turning: only gross errors).
+_SNAP_ENTRY_DEG = 30.0
 #: Length of a still-state block (s): gravity and up re-measured, rest tested, once per block.
 _STILL_BLOCK_S = 4.0
 #: A rest this long measures the gyro bias (s).
@@ -428,6 +432,12 @@ class StreamingPipeline:
             u_meas = ori.unit(np.median(acc, axis=0))
             if self._orient is None:
                 self._start_orientation(k, u_meas)
+            elif (float(u_meas @ ori.unit(b.up[k - b.base])) < math.cos(math.radians(_SNAP_ENTRY_DEG))
+                  and self._g_est is not None
+                  and abs(float(np.median(np.linalg.norm(acc, axis=1))) - self._g_est) < 0.15):
+                # The gyro-carried up is nowhere near where a still bar's gravity points: it was
+                # carried wrong (see `_snap_if_lost`); start it over from gravity.
+                self._correct_orientation(k, u_meas, 1.0)
             elif self._g_est is not None and abs(float(np.median(np.linalg.norm(acc, axis=1))) - self._g_est) < 0.15:
                 # A brief stop: the gyro-carried orientation is better than a few samples of a
                 # swaying bar, so gravity only nudges it (acceleration rejection as in Fusion).
@@ -483,6 +493,8 @@ class StreamingPipeline:
                 self._still_up, self._still_g_ref = self._gravity(lo, g1, robust=False)
                 if b.gyro is not None and self._orient is not None and float(np.linalg.norm(self._sr)) > 0.05:
                     self._still_orientation(g1 - 1)  # re-base the small-angle propagation
+                if b.gyro is not None and self._orient is not None:
+                    self._snap_if_lost(lo, g1)
                 if self._is_rest(lo, g1):
                     # Nobody is holding the bar (no tremor): gravity and gyro bias can be read.
                     if b.gyro is not None and self._orient is not None:
@@ -516,6 +528,26 @@ class StreamingPipeline:
         self._start_segment(s)
         self._next = s + 1
 
+    def _snap_if_lost(self, lo: int, g1: int) -> None:
+        """Still for a whole block, yet the gyro-carried up is far from gravity: start it over.
+
+        While the bar does not move, the mean specific force over a block points up to within
+        a degree or so, held or racked. An up estimate `_SNAP_DEG` away from it was carried
+        wrong (a gyro sample the spike filter could not prove corrupt, 30 s of motion with no
+        stop to correct it); gently nudged at rests only, it would stay wrong -- and every
+        gravity reading and velocity after it -- for the rest of the session.
+        """
+        b = self._buf
+        acc = b.acc[b.sl(lo, g1)]
+        meas = ori.unit(acc.mean(axis=0))
+        if float(meas @ ori.unit(b.up[g1 - 1 - b.base])) >= math.cos(math.radians(_SNAP_DEG)):
+            return
+        self._correct_orientation(g1 - 1, meas, 1.0)
+        self._still_orientation(g1 - 1)
+        self._still_up = meas
+        self._still_g_ref = float(np.mean(acc @ meas))
+        self._g_est = self._still_g_ref
+
     def _is_rest(self, g0: int, g1: int) -> bool:
         """A block of a still period with no tremor: variability at the sensor's noise floor.
 
@@ -536,7 +568,11 @@ class StreamingPipeline:
             win = (c[self._w :] - c[: -self._w]) / self._w
             dirs = win / np.linalg.norm(win, axis=1, keepdims=True)
             ref = ori.unit(np.median(dirs, axis=0))
-            ok = float(np.min(dirs @ ref)) > math.cos(math.radians(_REST_MAX_TURN_DEG))
+            # ...to within the turn a resting sensor's own noise makes of a window mean.
+            noise_rad = float(b.noise_a[sl][-1]) / (max(float(np.linalg.norm(win.mean(axis=0))), 1.0)
+                                                    * math.sqrt(self._w))
+            limit = max(math.radians(_REST_MAX_TURN_DEG), 5.0 * noise_rad)
+            ok = float(np.min(dirs @ ref)) > math.cos(limit)
         return bool(ok)
 
     def _still_block(self) -> int:
