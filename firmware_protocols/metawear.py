@@ -343,7 +343,8 @@ class MetaWearDecoder(Decoder):
             self._problem("bad_frames", f"fusion packet has {len(body)} data bytes, expected 12",
                           nbytes=len(payload), data=payload)
             return
-        vec = np.frombuffer(body, dtype="<f4").astype(np.float64).reshape(1, 3)
+        with np.errstate(invalid="ignore"):  # a corrupted float may be a signalling NaN: rejected below
+            vec = np.frombuffer(body, dtype="<f4").astype(np.float64).reshape(1, 3)
         # gravity is ~9.81 m/s^2 long; linear acceleration = specific force - gravity
         limit = 1.05 * STANDARD_GRAVITY_MPS2 if stream == "gravity" else self._fusion_limit + 1.05 * STANDARD_GRAVITY_MPS2
         if not np.isfinite(vec).all() or np.abs(vec).max() > limit:

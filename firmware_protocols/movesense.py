@@ -250,7 +250,8 @@ class MovesenseDecoder(Decoder):
                           f"{per_sample} bytes", nbytes=nbytes, data=body)
             return None
         raw_ts = struct.unpack_from("<I", body)[0]
-        vals = np.frombuffer(body, dtype="<f4", offset=4).astype(np.float64).reshape(self._arrays, n, 3)
+        with np.errstate(invalid="ignore"):  # a corrupted float may be a signalling NaN: rejected below
+            vals = np.frombuffer(body, dtype="<f4", offset=4).astype(np.float64).reshape(self._arrays, n, 3)
         acc = vals[0]
         gyro = vals[1] if self._with_gyro else None
         if not np.isfinite(vals).all() or np.abs(acc).max() > self._acc_limit or (

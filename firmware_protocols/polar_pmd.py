@@ -425,7 +425,8 @@ class PolarPmdDecoder(Decoder):
             ints = decode_delta_frames(content, 3, 32, MAX_SAMPLES_PER_FRAME)
             if ints is None:
                 return None
-            floats = (ints & 0xFFFFFFFF).astype(np.uint32).view(np.float32).astype(np.float64)
+            with np.errstate(invalid="ignore"):  # a corrupted float may be a signalling NaN: rejected later
+                floats = (ints & 0xFFFFFFFF).astype(np.uint32).view(np.float32).astype(np.float64)
             return floats * factor
         ints = decode_delta_frames(content, 3, 16, MAX_SAMPLES_PER_FRAME)
         if ints is None:

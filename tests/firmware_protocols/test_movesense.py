@@ -101,3 +101,18 @@ def test_virtual_sensor_conversation():
     assert vd.on_write(ms.WRITE_UUID, bytes.fromhex("0100")) == [] and vd.ignored_writes == 1  # ref 0
     vd.on_disconnect()
     assert not vd.streaming and vd.subscriptions == {}  # the sensor forgets subscriptions
+
+
+def test_a_signalling_nan_from_corrupted_bytes_is_rejected_without_a_warning():
+    # Corrupted float bytes can form a signalling NaN; converting it warned on stderr in the
+    # middle of a live session (the frame was rejected all the same).
+    import warnings
+
+    dec = MS.decoder(MS.make_config(104, 2, False))
+    note = data(1000, [[0.0, 0.0, 9.8]])
+    payload = bytearray(note.payload)
+    payload[6:10] = struct.pack("<I", 0x7F800001)  # first float of the first sample
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        feed_all(dec, [Notification(note.char_uuid, bytes(payload))])
+    assert dec.stats.bad_frames == 1 and dec.stats.samples == 0
