@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Test files holding property-based tests of input from outside (bytes, files, samples).
 TARGETS = (
     "tests/firmware_protocols/test_contract.py",
+    "tests/firmware_protocols/test_timestamp_jumps.py",
     "tests/recording/test_reader.py",
     "tests/recording/test_csv_import.py",
     "tests/reliability/test_fuzz_inputs.py",
