@@ -782,7 +782,12 @@ class StreamingPipeline:
         # Fallback: long without an anchor, the velocity tests may be failing because the
         # gravity reading went wrong; a window quiet by accelerometer/gyro variance alone,
         # lasting `_LONG_QUIET_S`, then anchors (and re-reads gravity).
-        classic = self._quiet(g0, g1, float(self._still_g_ref)) & (elapsed > _FALLBACK_AFTER_S)
+        classic = self._quiet(g0, g1, float(self._still_g_ref))
+        if self._g_est is not None and abs(self._g_est - float(self._still_g_ref)) > 0.05:
+            # The last stop's reading may be the one that went wrong (a bar clanging into the
+            # hooks while it was taken): the gravity read at rests is a second opinion.
+            classic |= self._quiet(g0, g1, float(self._g_est))
+        classic &= elapsed > _FALLBACK_AFTER_S
         crun = _run_lengths(classic, self._crun_before(g0))
         ok |= classic & (crun >= _LONG_QUIET_S * self._rate)
         hit = np.flatnonzero(ok)
