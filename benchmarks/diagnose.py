@@ -575,8 +575,10 @@ def analyse_session(seed: int, p: dict, fnd: Findings, *, verbose: bool = False)
         lo = (r.eccentric_start_s if r.eccentric_start_s is not None else r.concentric_start_s) - 0.3
         hi = r.concentric_end_s + 0.5
         cat = None
-        if any(_overlap(lo, hi, a, b) > 0 for a, b in gaps) or any(lo <= b <= hi for b in breaks):
-            cat = "link gap / stream break across the rep"
+        if any(_overlap(r.concentric_start_s, r.concentric_end_s, a, b) > 0 for a, b in gaps):
+            cat = "link outage during the concentric (no data)"
+        elif any(_overlap(lo, hi, a, b) > 0 for a, b in gaps) or any(lo <= b <= hi for b in breaks):
+            cat = "link gap / stream break before or around the concentric"
         if cat is None:
             inside = [a for a in anchor_true if r.concentric_start_s + 0.05 < a[1] < r.concentric_end_s - 0.05 and a[2] > FALSE_ANCHOR_MPS]
             if inside:

@@ -48,6 +48,10 @@ _WARMUP_SAMPLES = 16
 _SPIKE_ACCEL_MPS2 = 2.0 * STANDARD_GRAVITY_MPS2
 _SPIKE_GYRO_RADS = 3.0
 _SPIKE_RATIO = 4.0
+#: An accelerometer spike within ~25 deg of the measured force, while the neighbours show the bar
+#: moving (they differ by more than this), may be a real impact (see `_spikes`).
+_IMPACT_COS = 0.9
+_IMPACT_MOVING_MPS2 = 0.1 * STANDARD_GRAVITY_MPS2
 #: Values no IMU can report (the largest accelerometer ranges are 200 g): input damage.
 _ABSURD_ACCEL_MPS2 = 200.0 * STANDARD_GRAVITY_MPS2
 _ABSURD_GYRO_RADS = 200.0
@@ -103,15 +107,26 @@ def _median(a: np.ndarray) -> float:
     return float(0.5 * (srt[(n - 1) // 2] + srt[n // 2]))
 
 
-def _spikes(v: np.ndarray, limit: float) -> np.ndarray:
-    """Rows of ``v`` (n, 3) that are isolated spikes (see `Timebase._despike`); rows 0, 1, n-1 never."""
+def _spikes(v: np.ndarray, limit: float, *, impacts: bool = False) -> np.ndarray:
+    """Rows of ``v`` (n, 3) that are isolated spikes (see `Timebase._despike`); rows 0, 1, n-1 never.
+
+    ``impacts``: ``v`` is specific force, where a real impact can be one sample wide at 100 Hz
+    (plates landing on the floor or the safeties): a spike along the force the neighbours
+    show, while the bar was moving, is kept as real.
+    """
     bad = np.zeros(len(v), dtype=bool)
     if len(v) < 4:
         return bad
     prev2, prev, cur, nxt = v[:-3], v[1:-2], v[2:-1], v[3:]
-    dev = np.linalg.norm(cur - 0.5 * (prev + nxt), axis=1)
+    mid = 0.5 * (prev + nxt)
+    d = cur - mid
+    dev = np.linalg.norm(d, axis=1)
     calm = np.maximum(np.linalg.norm(nxt - prev, axis=1), np.linalg.norm(prev - prev2, axis=1))
-    bad[2:-1] = (dev > limit) & (dev > _SPIKE_RATIO * calm)
+    hit = (dev > limit) & (dev > _SPIKE_RATIO * calm)
+    if impacts and hit.any():
+        along = np.abs(np.einsum("ij,ij->i", d, mid)) > _IMPACT_COS * dev * np.linalg.norm(mid, axis=1)
+        hit &= ~(along & (calm > _IMPACT_MOVING_MPS2))
+    bad[2:-1] = hit
     return bad
 
 
@@ -986,7 +1001,7 @@ class Timebase:
                                         else np.vstack((np.full((len(ctx_a), 3), np.nan), gyro)))
         off = len(ca) - n
         with np.errstate(invalid="ignore"):
-            bad = _spikes(ca, _SPIKE_ACCEL_MPS2)
+            bad = _spikes(ca, _SPIKE_ACCEL_MPS2, impacts=True)
             if cg is not None:
                 bad |= _spikes(cg, _SPIKE_GYRO_RADS)
             hold = _jumps_at_end(ca, _SPIKE_ACCEL_MPS2) or (cg is not None and _jumps_at_end(cg, _SPIKE_GYRO_RADS))
