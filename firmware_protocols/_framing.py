@@ -183,6 +183,7 @@ __all__ = [
     "completing_notification",
     "decode_delta_frames",
     "delta_layout",
+    "delta_layouts",
     "extract_fields",
     "encode_delta_frame",
     "finite_within",
@@ -243,22 +244,76 @@ def delta_layout(content: bytes | memoryview, channels: int, resolution_bits: in
     return ref, blocks
 
 
+def delta_layouts(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray, channels: int, resolution_bits: int,
+                  max_samples: int = 4096) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """`delta_layout` of many payloads at once: the same verdicts and blocks, one NumPy pass per block.
+
+    Args:
+        buf: uint8 array holding the payloads, padded with at least 2 bytes past the last one.
+        starts: Offset in ``buf`` of each payload (the reference sample's first byte).
+        lengths: Byte length of each payload.
+        channels: Values per sample.
+        resolution_bits: Reference value width; ``channels * ceil(resolution_bits / 8)`` bytes.
+        max_samples: As in `delta_layout`.
+
+    Returns:
+        ``(ok, frame, width, count, byte)``: ``ok[i]`` is False where `delta_layout` returns None
+        for payload ``i``; the blocks of the well-formed payloads, ordered by payload and then by
+        position, as ``starts`` index, bit width, sample count and offset in ``buf`` of the packed
+        bits. Step ``k`` of the loop reads block ``k`` of every payload still going.
+    """
+    starts = np.asarray(starts, dtype=np.int64)
+    lengths = np.asarray(lengths, dtype=np.int64)
+    off = np.full(starts.shape[0], channels * ((resolution_bits + 7) // 8), dtype=np.int64)
+    ok = lengths >= off
+    total = np.ones(starts.shape[0], dtype=np.int64)
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    active = np.flatnonzero(ok & (off < lengths))
+    while active.size:
+        o, end = off[active], lengths[active]
+        pos = starts[active] + o  # o < end, so pos + 1 is inside the padded buffer
+        width = buf[pos].astype(np.int64)
+        count = buf[pos + 1].astype(np.int64)
+        nbytes = (width * count * channels + 7) // 8
+        tot = total[active] + count
+        good = ((o + 2 <= end) & (width != 0) & (width <= 32) & (count != 0) & (o + 2 + nbytes <= end)
+                & (tot <= max_samples))
+        ok[active[~good]] = False
+        active, o, width, count, nbytes, tot, pos = (
+            x[good] for x in (active, o, width, count, nbytes, tot, pos))
+        parts.append((active, width, count, pos + 2))
+        off[active] = o + 2 + nbytes
+        total[active] = tot
+        active = active[off[active] < lengths[active]]
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return ok, empty, empty, empty, empty
+    frame, width, count, byte = (np.concatenate(x) for x in zip(*parts, strict=True))
+    order = np.argsort(frame, kind="stable")  # blocks were found by position: stable keeps that order
+    keep = ok[frame[order]]
+    order = order[keep]
+    return ok, frame[order], width[order], count[order], byte[order]
+
+
 def extract_fields(buf: np.ndarray, bit_offsets: np.ndarray, widths: np.ndarray) -> np.ndarray:
     """Signed ``widths``-bit LSB-first fields starting at ``bit_offsets`` of ``buf`` (vectorised).
 
     ``buf`` is a uint8 array padded with at least 16 zero bytes past the last field; widths are
     1..32. Each field is cut from the little-endian 64-bit word that starts at its first byte
-    (shift <= 7, so 7 + 32 bits always fit): the eight byte-shifted u64 views of ``buf`` make
-    that word one gather; shifting the field to the top and back sign-extends it.
+    (shift <= 7, so 7 + 32 bits always fit): a view of ``buf`` as overlapping u64 words, one per
+    byte offset, makes that word one gather; shifting the field to the top and back sign-extends it.
     """
-    byte = bit_offsets >> 3
-    words = len(buf) // 8 - 1
-    flat = np.concatenate([buf[k : k + 8 * words].view("<u8") for k in range(8)])
-    word = flat.take((byte & 7) * words + (byte >> 3))
-    word >>= (bit_offsets & 7).astype(np.uint64)
-    top = (64 - widths).astype(np.uint64)
+    buf = np.ascontiguousarray(buf, dtype=np.uint8)
+    bit_offsets = np.asarray(bit_offsets, dtype=np.int64)
+    widths = np.asarray(widths, dtype=np.int64)
+    words = np.ndarray((buf.shape[0] - 7,), dtype="<u8", buffer=buf, strides=(1,))  # word i = bytes i..i+7
+    word = words.take(bit_offsets >> 3)
+    word >>= bit_offsets.view(np.uint64) & np.uint64(7)
+    top = np.uint64(64) - widths.view(np.uint64)
     word <<= top
-    return word.view(np.int64) >> top.view(np.int64)
+    out = word.view(np.int64)
+    out >>= top.view(np.int64)
+    return out
 
 
 def decode_delta_frames(content: bytes | memoryview, channels: int, resolution_bits: int,

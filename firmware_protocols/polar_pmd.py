@@ -142,7 +142,7 @@ from __future__ import annotations
 
 import math
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -153,7 +153,7 @@ from ._framing import (
     Resolution,
     batch_from_notifications,
     decode_delta_frames,
-    delta_layout,
+    delta_layouts,
     encode_delta_frame,
     extract_fields,
     quantize,
@@ -641,10 +641,14 @@ class PolarPmdDecoder(Decoder):
     ) -> list[ImuBatch]:
         """Bulk decode with the same samples, times, arrival times and counters as `feed` in order.
 
-        Data frames are vectorised: header and block structure are read per frame, every delta
-        field of every frame is extracted in one NumPy pass (`_framing.extract_fields`), sample
-        times are placed by the same per-frame plans as `feed`, and ACC/GYRO pairing is computed
-        as the notification at which each ACC sample becomes ready (or is dropped).
+        Data frames are vectorised: the headers of all frames are read at once, the block
+        structure of all delta frames by one NumPy pass per block position
+        (`_framing.delta_layouts`), and every field of every frame in one extraction
+        (`_framing.extract_fields`). `_time_plan`'s checks are evaluated for all frames at once
+        against the previous frame of the same type; `_time_plan` itself runs only for the frames
+        that are not a plain successor of an accepted one (the first frame of each type,
+        duplicates, reordering, jumps, and the frame after a rejected one). ACC/GYRO pairing is
+        computed as the notification at which each ACC sample becomes ready (or is dropped).
         """
         times = np.asarray(host_times_s, dtype=np.float64)
         if len(payloads) != times.shape[0]:
@@ -653,174 +657,252 @@ class PolarPmdDecoder(Decoder):
             return self._feed_many_sequential(char_uuid, payloads, times)
         acc_newest0, g_first0 = self._acc_newest, self._g_first
         pending0 = sum(t.shape[0] for t in self._acc_tp)
-        frames = self._bulk_frames(payloads, times)
-        return self._bulk_emit(frames, len(payloads), times, pending0, acc_newest0, g_first0)
+        stored = self._bulk_frames(payloads, times)
+        return self._bulk_emit(stored, len(payloads), times, pending0, acc_newest0, g_first0)
 
     # ----------------------------------------------------------------------- bulk path
 
-    def _bulk_frames(self, payloads: Sequence[bytes], host_times: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
-        """Decode and time every data frame; returns accepted (notification, type, times ns) in order.
+    def _bulk_frames(self, payloads: Sequence[bytes],
+                     host_times: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Decode and time every data frame, storing the accepted samples exactly as `_accept` does.
 
-        Accepted samples are stored by `_accept`, exactly as `feed` stores them.
+        Returns, per measurement type, the stored frames' notification index, sample count and
+        last sample time (ns), in order.
         """
         n_notes = len(payloads)
         self.stats.notifications += n_notes
-        # header pass: which frames can be vectorised (ACC raw16, ACC/GYRO delta16)
-        fast: list[tuple[int, int, int, bytes, object]] = []  # (note, mtype, ftype, payload, layout)
-        order: list[tuple[int, int, int, bytes, object]] = []
-        bufs: list[bytes] = []
-        pos = 0
-        for i, p in enumerate(payloads):
-            p = bytes(p)
-            self.stats.bytes_in += len(p)
-            if len(p) < HEADER_LEN:
-                self._problem("bad_frames", f"data frame of {len(p)} bytes is shorter than the 10-byte header",
-                              nbytes=len(p), data=p)
-                continue
-            mtype = p[0] & 0x3F
-            if mtype not in (TYPE_ACC, TYPE_GYRO):
-                self.stats.unknown += 1
-                continue
-            if mtype == TYPE_GYRO and not self._with_gyro:
-                self.stats.other_frames += 1
-                continue
-            ftype = p[9]
-            layout: object = None
-            if mtype == TYPE_ACC and ftype == 0x01 and len(p) > HEADER_LEN and (len(p) - HEADER_LEN) % 6 == 0:
-                layout = ("raw16", pos + HEADER_LEN, (len(p) - HEADER_LEN) // 6)
-            elif ftype in (0x80, 0x81) and not (mtype == TYPE_GYRO and ftype == 0x81):
-                lay = delta_layout(p[HEADER_LEN:], 3, 16, MAX_SAMPLES_PER_FRAME)
-                if lay is not None:
-                    layout = ("delta16", pos + HEADER_LEN, lay)
-            entry = (i, mtype, ftype, p, layout)
-            order.append(entry)
-            if layout is not None:
-                fast.append(entry)
-            bufs.append(p)
-            pos += len(p)
-        values = self._bulk_values(fast, b"".join(bufs))
-        plans: list[tuple[int, int, np.ndarray, float, float, float, float]] = []
-        for entry in order:
-            i, mtype, ftype, p, layout = entry
-            if layout is None:
-                vals = self._values(mtype, ftype, p[HEADER_LEN:])
-                if not self._values_ok(mtype, p, vals):
-                    continue
-            else:
-                vals, peak = values[id(entry)]
-                # same verdict as _values_ok, from the peak computed for all frames at once
-                if not (peak <= self._limit[mtype] + self._factor[mtype]) or vals.shape[0] > MAX_SAMPLES_PER_FRAME:
-                    self._values_ok(mtype, p, vals)  # counts (or raises) with the same message
-                    continue
-            assert vals is not None
-            for plan in self._time_plan(mtype, int.from_bytes(p[1:9], "little"), vals, float(host_times[i])):
-                plans.append((i, mtype, *plan))
-        if not plans:
-            return []
-        # sample times of all frames at once: the same base + (k + k0) * step as _data
-        counts = np.fromiter((pl[2].shape[0] for pl in plans), dtype=np.int64, count=len(plans))
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        k = (np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(starts, counts)).astype(np.float64)
-        base, step, k0, floor = (np.array([pl[j] for pl in plans], dtype=np.float64) for j in (3, 4, 5, 6))
-        t_all = np.repeat(base, counts) + (k + np.repeat(k0, counts)) * np.repeat(step, counts)
-        overlap = (t_all[starts] <= floor).tolist()
-        out: list[tuple[int, int, np.ndarray]] = []
-        acc_t, acc_v, gyro_t, gyro_v = [], [], [], []
-        for (i, mtype, vals, *_rest), s0, c, ov, fl in zip(plans, starts.tolist(), counts.tolist(), overlap,
-                                                            floor.tolist(), strict=True):
-            t = t_all[s0 : s0 + c]
-            if ov:  # as _accept: drop samples at or before the previous frame's stamp
-                keep = t > fl
-                self.info["overlapping_samples"] = int(self.info.get("overlapping_samples", 0)) + int((~keep).sum())  # type: ignore[call-overload]
-                if not keep.any():
-                    continue
-                t = t[keep]
-                vals = vals[vals.shape[0] - t.shape[0] :]
-            self.stats.frames += 1
-            out.append((i, mtype, t))
-            if mtype == TYPE_ACC:
-                acc_t.append(t)
-                acc_v.append(vals)
-            else:
-                gyro_t.append(t)
-                gyro_v.append(vals)
-        if acc_t:
-            self._acc_tp.append(np.concatenate(acc_t))
-            self._acc_vp.append(np.concatenate(acc_v) * MG_TO_MPS2)
-            self._acc_newest = float(acc_t[-1][-1])
-        if gyro_t:
-            if self._g_first is None:
-                self._g_first = float(gyro_t[0][0])
-            self._gyro_tp.append(np.concatenate(gyro_t))
-            self._gyro_vp.append(np.concatenate(gyro_v) * DPS_TO_RADS)
-        return out
-
-    def _bulk_values(self, fast: list[tuple[int, int, int, bytes, object]],
-                     data: bytes) -> dict[int, tuple[np.ndarray, float]]:
-        """Values (mG or deg/s) and peak |value| (NaN if any is not finite) of all vectorisable
-        frames, keyed by ``id(entry)``."""
-        if not fast:
-            return {}
+        data = b"".join(payloads)
+        lens = np.fromiter(map(len, payloads), dtype=np.int64, count=n_notes)
+        if int(lens.sum()) != len(data):  # buffers whose len() is not their byte count: their bytes
+            lens = np.fromiter((len(bytes(p)) for p in payloads), dtype=np.int64, count=n_notes)
+        self.stats.bytes_in += len(data)
+        starts = np.cumsum(lens) - lens
         buf = np.frombuffer(data + bytes(16), dtype=np.uint8)
-        out: dict[int, tuple[np.ndarray, float]] = {}
-        # delta frames: every field of every block in one extraction, then per-frame cumsum
-        refs: list[list[int]] = []
-        rows_per_frame: list[int] = []
-        bit_starts: list[int] = []
-        field_counts: list[int] = []
-        widths: list[int] = []
-        scales: list[float] = []
-        delta_entries = []
-        for entry in fast:
-            _, mtype, ftype, _, layout = entry
-            kind, start, detail = layout  # type: ignore[misc]
-            if kind == "raw16":
-                n = detail
-                vals = buf[start : start + 6 * n].view("<i2").reshape(n, 3).astype(np.float64)
-                out[id(entry)] = (vals, float(np.abs(vals).max()))
-                continue
-            ref, blocks = detail
-            delta_entries.append(entry)
-            refs.append(ref)
-            rows = 1
-            for width, count, off in blocks:
-                bit_starts.append((start + off) * 8)
-                field_counts.append(count * 3)
-                widths.append(width)
-                rows += count
-            rows_per_frame.append(rows)
-            factor = self._factor[mtype]
-            scales.append(factor * 1000.0 if (mtype == TYPE_ACC and ftype == 0x80) else factor)
-        if not delta_entries:
-            return out
-        counts = np.asarray(field_counts, dtype=np.int64)
-        total = int(counts.sum())
-        rows_arr = np.asarray(rows_per_frame, dtype=np.int64)
-        n_rows = int(rows_arr.sum())
-        ints = np.empty((n_rows, 3), dtype=np.int64)
-        frame_start = np.concatenate([[0], np.cumsum(rows_arr)[:-1]])
-        is_ref = np.zeros(n_rows, dtype=bool)
-        is_ref[frame_start] = True
-        ints[is_ref] = np.asarray(refs, dtype=np.int64)
-        if total:
-            first_field = np.concatenate([[0], np.cumsum(counts)[:-1]])
-            w = np.repeat(np.asarray(widths, dtype=np.int64), counts)
-            j = np.arange(total, dtype=np.int64) - np.repeat(first_field, counts)
-            bits = np.repeat(np.asarray(bit_starts, dtype=np.int64), counts) + j * w
-            ints[~is_ref] = extract_fields(buf, bits, w).reshape(-1, 3)
-        csum = np.cumsum(ints, axis=0)
-        before = np.concatenate([np.zeros((1, 3), dtype=np.int64), csum[frame_start[1:] - 1]])
-        samples = csum - np.repeat(before, rows_arr, axis=0)
-        scaled = samples * np.repeat(np.asarray(scales), rows_arr)[:, None]
-        peaks = np.maximum.reduceat(np.abs(scaled).max(axis=1), frame_start)
-        finite = np.logical_and.reduceat(np.isfinite(scaled).all(axis=1), frame_start)
-        peaks = np.where(finite, peaks, np.nan).tolist()
-        for entry, s0, r, peak in zip(delta_entries, frame_start.tolist(), rows_per_frame, peaks, strict=True):
-            out[id(entry)] = (scaled[s0 : s0 + r], peak)
-        return out
+        # header checks of _data (strict mode never gets here, so counting is all _problem would do)
+        short = lens < HEADER_LEN
+        if short.any():
+            self.stats.bad_frames += int(np.count_nonzero(short))
+            self.stats.skipped_bytes += int(lens[short].sum())
+        note = np.flatnonzero(~short)
+        mtype = buf[starts[note]] & 0x3F
+        is_acc = mtype == TYPE_ACC
+        is_gyro = mtype == TYPE_GYRO
+        self.stats.unknown += int(np.count_nonzero(~is_acc & ~is_gyro))  # ECG, PPG, ... are valid but not ours
+        if not self._with_gyro:
+            self.stats.other_frames += int(np.count_nonzero(is_gyro))
+            is_gyro[:] = False
+        ours = is_acc | is_gyro
+        note, is_acc = note[ours], is_acc[ours]
+        start = starts[note]
+        size = lens[note] - HEADER_LEN
+        ftype = buf[start + 9]
+        fast, vals, row0, rows, peak = self._bulk_values(buf, start + HEADER_LEN, size, ftype, is_acc)
 
-    def _bulk_emit(self, frames: list[tuple[int, int, np.ndarray]], n_notes: int, host_times: np.ndarray,
-                   pending0: int, acc_newest0: float | None, g_first0: float | None) -> list[ImuBatch]:
+        # value checks of _values_ok: the peaks of the vectorised frames, `_values` for the others
+        def payload(j: int) -> bytes:
+            return data[int(start[j]) : int(start[j]) + HEADER_LEN + int(size[j])]
+
+        fi = np.flatnonzero(fast)
+        fast_acc = is_acc[fi]
+        limit = np.where(fast_acc, self._limit[TYPE_ACC] + self._factor[TYPE_ACC],
+                         self._limit[TYPE_GYRO] + self._factor[TYPE_GYRO])
+        with np.errstate(invalid="ignore"):
+            good = np.isfinite(peak) & (peak <= limit) & (rows <= MAX_SAMPLES_PER_FRAME)
+        off = np.zeros(note.shape[0], dtype=np.int64)  # first row of each frame's values in the store
+        count = np.zeros(note.shape[0], dtype=np.int64)
+        off[fi], count[fi] = row0, rows
+        valid = np.zeros(note.shape[0], dtype=bool)
+        valid[fi[good]] = True
+        for f in np.flatnonzero(~good).tolist():
+            j = int(fi[f])
+            self._values_ok(TYPE_ACC if fast_acc[f] else TYPE_GYRO, payload(j), vals[row0[f] : row0[f] + rows[f]])
+        n_fast_rows = vals.shape[0]
+        extras: list[np.ndarray] = []  # values not in `vals`: other frame formats, held frames
+        extra_at: dict[int, np.ndarray] = {}
+        n_rows = n_fast_rows
+
+        def add_extra(v: np.ndarray) -> int:
+            nonlocal n_rows
+            extras.append(v)
+            extra_at[n_rows] = v
+            n_rows += v.shape[0]
+            return n_rows - v.shape[0]
+
+        for j in np.flatnonzero(~fast).tolist():
+            p = payload(j)
+            m = TYPE_ACC if is_acc[j] else TYPE_GYRO
+            v = self._values(m, p[9], p[HEADER_LEN:])
+            if self._values_ok(m, p, v):
+                assert v is not None
+                off[j], count[j] = add_extra(v), v.shape[0]
+                valid[j] = True
+
+        def frame_values(o: int, c: int) -> np.ndarray:
+            return vals[o : o + c] if o < n_fast_rows else extra_at[o]
+
+        ci = np.flatnonzero(valid)
+        stamp = buf[(start[ci] + 1)[:, None] + np.arange(8)].view("<u8").ravel()
+        plans = {}
+        for m in (TYPE_ACC, TYPE_GYRO):
+            sel = is_acc[ci] if m == TYPE_ACC else ~is_acc[ci]
+            k = ci[sel]
+            if k.size:
+                plans[m] = self._bulk_plans(m, note[k], stamp[sel], count[k], host_times[note[k]], off[k],
+                                            frame_values, add_extra)
+        store = np.concatenate([vals, *extras]) if extras else vals
+        return {m: self._bulk_store(m, store, *p) for m, p in plans.items()}
+
+    def _bulk_values(self, buf: np.ndarray, content: np.ndarray, size: np.ndarray, ftype: np.ndarray,
+                     is_acc: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Samples of every vectorisable frame (ACC raw16, well-formed ACC/GYRO 16-bit delta) at once.
+
+        Returns ``(fast, values, first_row, rows, peak)``: which frames were decoded here; their
+        values (mG or deg/s, as `_values` computes them) stacked in frame order; each one's first
+        row and row count; and its peak |value| (not finite if any value is not).
+        """
+        raw16 = is_acc & (ftype == 0x01) & (size > 0) & (size % 6 == 0)
+        delta = ((ftype == 0x80) | (ftype == 0x81)) & (is_acc | (ftype == 0x80))  # not GYRO float frames
+        d_idx = np.flatnonzero(delta)
+        ok, b_frame, b_width, b_count, b_byte = delta_layouts(buf, content[d_idx], size[d_idx], 3, 16,
+                                                              MAX_SAMPLES_PER_FRAME)
+        d_ok = d_idx[ok]
+        fast = raw16.copy()
+        fast[d_ok] = True
+        fi = np.flatnonzero(fast)
+        if not fi.size:
+            empty = np.zeros(0, dtype=np.int64)
+            return fast, np.zeros((0, 3)), empty, empty, np.zeros(0)
+        pos = np.cumsum(fast) - 1  # index among the fast frames
+        r_idx = np.flatnonzero(raw16)
+        # runs of fields, frame by frame: a raw frame's samples; a delta frame's reference, then its blocks
+        n_abs = r_idx.size + d_ok.size
+        run_frame = np.concatenate([pos[r_idx], pos[d_ok], pos[d_idx[b_frame]]])
+        order = np.argsort(run_frame, kind="stable")  # the reference before the blocks, blocks in order
+        run_frame = run_frame[order]
+        run_byte = np.concatenate([content[r_idx], content[d_ok], b_byte])[order]
+        run_width = np.concatenate([np.full(n_abs, 16, dtype=np.int64), b_width])[order]
+        run_rows = np.concatenate([size[r_idx] // 6, np.ones(d_ok.size, dtype=np.int64), b_count])[order]
+        run_abs = (order < n_abs)  # rows holding values rather than deltas
+        fields = run_rows * 3
+        total = int(fields.sum())
+        first = np.cumsum(fields) - fields
+        w = np.repeat(run_width, fields)
+        bits = np.repeat(run_byte * 8 - first * run_width, fields) + np.arange(total, dtype=np.int64) * w
+        ints = extract_fields(buf, bits, w).reshape(-1, 3)
+        if b_width.size:  # delta rows: running sums from the last value row (the frame's reference)
+            csum = np.cumsum(ints, axis=0)
+            seg = np.flatnonzero(np.repeat(run_abs, run_rows))
+            before = csum[seg - 1]
+            before[0] = 0  # seg[0] == 0: the first fast frame starts with a value row
+            ints = csum - np.repeat(before, np.diff(seg, append=ints.shape[0]), axis=0)
+        rows = np.bincount(run_frame, weights=run_rows, minlength=fi.size).astype(np.int64)
+        first_row = np.cumsum(rows) - rows
+        f_acc, f_gyro = self._factor[TYPE_ACC], self._factor[TYPE_GYRO]
+        scale = np.where(is_acc[fi], np.where(ftype[fi] == 0x80, f_acc * 1000.0, f_acc), f_gyro)
+        scale[raw16[fi]] = 1.0  # raw frames are whole mG (x 1.0 is exact)
+        values = ints * np.repeat(scale, rows)[:, None]
+        a = np.abs(values)
+        peak = np.maximum.reduceat(np.maximum(np.maximum(a[:, 0], a[:, 1]), a[:, 2]), first_row)
+        return fast, values, first_row, rows, peak
+
+    def _bulk_plans(self, mtype: int, note: np.ndarray, stamp: np.ndarray, n: np.ndarray, host: np.ndarray,
+                    off: np.ndarray, frame_values: Callable[[int, int], np.ndarray],
+                    add_extra: Callable[[np.ndarray], int]) -> tuple[np.ndarray, ...]:
+        """`_time_plan` for the valid frames of one type, in order; returns the plans as arrays
+        ``(note, first row, count, base, step, k0, floor)`` (rows index the caller's value store).
+
+        A frame is a *plain successor* of the frame before it when `_time_plan`, having just
+        accepted that frame, would accept this one with no problem: stamps ahead, plausible, at
+        least half of N periods. After an accepted frame, the run of plain successors that
+        follows is accepted here at once (SDK rule, or the first-frame rule past 1.5 N periods,
+        with the same arithmetic); every other frame goes through `_time_plan`.
+        """
+        m = stamp.shape[0]
+        period = self._period_ns
+        ts = stamp.astype(np.int64)
+        small = stamp < np.uint64(1 << 62)  # exact int64 differences (real stamps are ~2**59)
+        d = ts[1:] - ts[:-1]
+        nn = n[1:]
+        with np.errstate(invalid="ignore"):  # inf - inf host times: NaN, "no usable host time"
+            h = host[1:] - host[:-1]
+            # _plausible(d, h, n) for d > 0; d <= 60e9 where it matters, so int -> float is exact
+            tol = np.maximum(HOST_JUMP_TOLERANCE_S, HOST_JUMP_TOLERANCE_REL * h) + nn * period / 1e9
+            plausible = (d <= MAX_TIMESTAMP_JUMP_NS) & (~np.isfinite(h) | (d / 1e9 - h <= tol))
+        plain = small[1:] & small[:-1] & (d > 0) & plausible & ~(d < 0.5 * nn * period)
+        sdk = d <= 1.5 * nn * period
+        prev_f = ts[:-1].astype(np.float64)
+        base = np.where(sdk, prev_f, ts[1:].astype(np.float64))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.where(sdk, d / nn, period)
+        k0 = np.where(sdk, 1.0, -(nn - 1.0))
+        breaks = np.flatnonzero(~plain) + 1  # frames that may not follow the one before plainly
+        st = self._time[mtype]
+        pieces: list[tuple[np.ndarray, ...]] = []
+        j = 0
+        after_accept = False
+        while j < m:
+            if after_accept:
+                b = int(np.searchsorted(breaks, j))
+                stop = int(breaks[b]) if b < breaks.shape[0] else m
+                if stop > j:  # frames j .. stop - 1: accepted, each right after the one before
+                    r = slice(j - 1, stop - 1)
+                    pieces.append((note[j:stop], off[j:stop], n[j:stop], base[r], step[r], k0[r], prev_f[r]))
+                    st.prev_ns = st.floor_ns = int(stamp[stop - 1])
+                    st.host_s = float(host[stop - 1])
+                    st.pending = None
+                    j = stop
+                    if j == m:
+                        break
+            values = frame_values(int(off[j]), int(n[j]))
+            got = self._time_plan(mtype, int(stamp[j]), values, float(host[j]))
+            for vals, pb, ps, pk, pf in got:
+                o = int(off[j]) if vals is values else add_extra(vals)
+                pieces.append((note[j : j + 1], np.array([o]), np.array([vals.shape[0]]), np.array([pb]),
+                               np.array([ps]), np.array([pk]), np.array([pf])))
+            after_accept = bool(got)  # accepted: the stream state is this frame's
+            j += 1
+        if not pieces:
+            return tuple(np.zeros(0, dtype=np.int64) for _ in range(3)) + tuple(np.zeros(0) for _ in range(4))
+        return tuple(np.concatenate(x) for x in zip(*pieces, strict=True))
+
+    def _bulk_store(self, mtype: int, store: np.ndarray, note: np.ndarray, off: np.ndarray, n: np.ndarray,
+                    base: np.ndarray, step: np.ndarray, k0: np.ndarray,
+                    floor: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Sample times of all plans (``base + (k + k0) * step`` as `_data`), trimmed and stored as
+        `_accept` does; returns the stored plans' notification, sample count and last time."""
+        if not n.size:
+            return note, n, np.zeros(0)
+        first = np.cumsum(n) - n
+        total = int(n.sum())
+        k = np.arange(total, dtype=np.int64) - np.repeat(first, n)
+        t = np.repeat(base, n) + (k + np.repeat(k0, n)) * np.repeat(step, n)
+        rows = np.repeat(off, n) + k
+        keep = t > np.repeat(floor, n)  # times rise within a plan: only a plan's first samples can go
+        kept = n
+        if not keep.all():
+            dropped = total - int(np.count_nonzero(keep))
+            self.info["overlapping_samples"] = int(self.info.get("overlapping_samples", 0)) + dropped  # type: ignore[call-overload]
+            kept = np.add.reduceat(keep.astype(np.int64), first)
+            t, rows = t[keep], rows[keep]
+        used = kept > 0
+        self.stats.frames += int(np.count_nonzero(used))
+        if not t.size:
+            return note[used], kept[used], np.zeros(0)
+        values = store[rows]
+        if mtype == TYPE_ACC:
+            self._acc_tp.append(t)
+            self._acc_vp.append(values * MG_TO_MPS2)
+            self._acc_newest = float(t[-1])
+        else:
+            if self._g_first is None:
+                self._g_first = float(t[0])
+            self._gyro_tp.append(t)
+            self._gyro_vp.append(values * DPS_TO_RADS)
+        return note[used], kept[used], t[np.cumsum(kept[used]) - 1]
+
+    def _bulk_emit(self, stored: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]], n_notes: int,
+                   host_times: np.ndarray, pending0: int, acc_newest0: float | None,
+                   g_first0: float | None) -> list[ImuBatch]:
         """Emission of the pending samples, notification by notification, exactly as `_emit` does it.
 
         `_bulk_frames` stored every accepted sample; here each pending ACC sample gets the
@@ -829,33 +911,36 @@ class PolarPmdDecoder(Decoder):
         """
         if not self._acc_tp:
             return []
+        none = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0))
+        a_note, a_count, a_last = stored.get(TYPE_ACC, none)
+        g_note, g_count, g_last = stored.get(TYPE_GYRO, none)
         acc_t, acc_v = self._joined(self._acc_tp, self._acc_vp)
         arrive = np.zeros(acc_t.shape[0], dtype=np.int64)  # samples from earlier calls: notification 0
-        acc_frames = [(i, t.shape[0]) for i, m, t in frames if m == TYPE_ACC]
-        if acc_frames:
-            arrive[pending0:] = np.repeat([i for i, _ in acc_frames], [k for _, k in acc_frames])
+        arrive[pending0:] = np.repeat(a_note, a_count)
         if not self._with_gyro:
             self._acc_tp, self._acc_vp = [], []
             self.stats.samples += acc_t.shape[0]
             return batch_from_notifications(acc_v, None, acc_t / 1e9, host_times[arrive], self.config.rate_hz)
         tol = self._tol_ns
         g_t, g_v = self._joined(self._gyro_tp, self._gyro_vp)
-        new_gyro = sum(t.shape[0] for _, m, t in frames if m == TYPE_GYRO)
+        new_gyro = int(g_count.sum())
         g_prev_last = g_t[g_t.shape[0] - new_gyro - 1] if g_t.shape[0] > new_gyro else -np.inf
-        g_last_after = np.full(n_notes, -np.inf)
-        acc_newest_after = np.full(n_notes, -np.inf)
-        for i, m, t in frames:
-            if m == TYPE_GYRO:
-                g_last_after[i] = t[-1]
-            else:
-                acc_newest_after[i] = t[-1]
+
+        def last_per_note(notes: np.ndarray, last: np.ndarray) -> np.ndarray:
+            out = np.full(n_notes, -np.inf)
+            final = np.append(notes[1:] != notes[:-1], True) if notes.size else np.zeros(0, dtype=bool)
+            out[notes[final]] = last[final]  # a notification's last stored frame
+            return out
+
+        g_last_after = last_per_note(g_note, g_last)
+        acc_newest_after = last_per_note(a_note, a_last)
         g_last_after[0] = max(g_last_after[0], g_prev_last)
         acc_newest_after[0] = max(acc_newest_after[0], -np.inf if acc_newest0 is None else acc_newest0)
         g_last_after = np.maximum.accumulate(g_last_after)
         acc_newest_after = np.maximum.accumulate(acc_newest_after)
         never = n_notes
         # the notification from which a first gyro sample exists (0: from an earlier call)
-        j_g = 0 if g_first0 is not None else next((i for i, m, _ in frames if m == TYPE_GYRO), never)
+        j_g = 0 if g_first0 is not None else (int(g_note[0]) if g_note.size else never)
         g_first = self._g_first
         early = np.zeros(acc_t.shape[0], dtype=bool) if g_first is None else acc_t < g_first - tol
         j_ready = np.maximum(arrive, np.searchsorted(g_last_after + tol, acc_t, side="left"))
