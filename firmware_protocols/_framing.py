@@ -177,7 +177,31 @@ def is_close_to(value: float, choices: Sequence[float], rel: float = 1e-6) -> fl
     return None
 
 
+#: A forward sensor-time jump that exceeds the host clock's advance by more than
+#: ``max(HOST_JUMP_TOLERANCE_S, HOST_JUMP_TOLERANCE_REL x host advance)`` plus the packet's own
+#: duration is not supported by the host clock (a corrupted timestamp until confirmed).
+HOST_JUMP_TOLERANCE_S = 1.0
+HOST_JUMP_TOLERANCE_REL = 0.02
+
+
+def host_supports_jump(advance_s: float, host_advance_s: float, packet_s: float, max_jump_s: float) -> bool:
+    """Is a sensor-time advance of ``advance_s`` plausible after ``host_advance_s`` of host time?
+
+    Any advance over ``max_jump_s`` is not; a step back (the caller's ordering rules decide) or
+    an unusable host time is.
+    """
+    if advance_s > max_jump_s:
+        return False
+    if advance_s <= 0 or not math.isfinite(host_advance_s):
+        return True
+    tol_s = max(HOST_JUMP_TOLERANCE_S, HOST_JUMP_TOLERANCE_REL * host_advance_s) + packet_s
+    return advance_s - host_advance_s <= tol_s
+
+
 __all__ = [
+    "HOST_JUMP_TOLERANCE_REL",
+    "HOST_JUMP_TOLERANCE_S",
+    "host_supports_jump",
     "Resolution",
     "batch_from_notifications",
     "completing_notification",

@@ -102,7 +102,11 @@ from typing import ClassVar, NamedTuple
 import numpy as np
 
 from ._base import Decoder, Encoder, SensorProtocol, VirtualDevice, normalize_uuid
-from ._framing import Resolution, batch_from_notifications
+from ._framing import (
+    Resolution,
+    batch_from_notifications,
+    host_supports_jump,
+)
 from ._types import (
     STANDARD_GRAVITY_MPS2,
     EncodedNotification,
@@ -141,8 +145,6 @@ GYRO_LIMIT_FACTOR = 1.15
 #: A forward timestamp jump larger than this is held until a second packet confirms it.
 MAX_TIMESTAMP_JUMP_MS = 60_000
 #: Sensor-time advance allowed beyond the host-time advance: max(this, rel x host advance) + packet duration.
-HOST_JUMP_TOLERANCE_S = 1.0
-HOST_JUMP_TOLERANCE_REL = 0.02
 DPS_TO_RADS = math.pi / 180.0
 _PATH_RE = re.compile(r"^/Meas/(Acc|IMU6)/(\d+)$")
 
@@ -234,12 +236,7 @@ class MovesenseDecoder(Decoder):
 
     def _plausible(self, d_ms: float, host_advance_s: float, n: int) -> bool:
         """Is a timestamp advance of ``d_ms`` supported by ``host_advance_s`` of host time (module docstring)?"""
-        if d_ms > MAX_TIMESTAMP_JUMP_MS:
-            return False
-        if d_ms <= 0 or not math.isfinite(host_advance_s):
-            return True  # not a forward jump (the floor check decides), or no usable host time
-        tol_s = max(HOST_JUMP_TOLERANCE_S, HOST_JUMP_TOLERANCE_REL * host_advance_s) + n * self._period_ms / 1000.0
-        return d_ms / 1000.0 - host_advance_s <= tol_s
+        return host_supports_jump(d_ms / 1000.0, host_advance_s, n * self._period_ms / 1000.0, MAX_TIMESTAMP_JUMP_MS / 1000.0)
 
     def _data(self, body: bytes, nbytes: int,
               host_time_s: float) -> tuple[np.ndarray, np.ndarray | None, np.ndarray] | None:

@@ -150,12 +150,15 @@ import numpy as np
 
 from ._base import Decoder, Encoder, SensorProtocol, VirtualDevice, normalize_uuid
 from ._framing import (
+    HOST_JUMP_TOLERANCE_REL,
+    HOST_JUMP_TOLERANCE_S,
     Resolution,
     batch_from_notifications,
     decode_delta_frames,
     delta_layouts,
     encode_delta_frame,
     extract_fields,
+    host_supports_jump,
     quantize,
 )
 from ._types import (
@@ -228,8 +231,6 @@ GYRO_LIMIT_FACTOR = 1.15
 #: A timestamp jump larger than this needs a second frame to confirm it.
 MAX_TIMESTAMP_JUMP_NS = 60 * 10**9
 #: Sensor-time advance allowed beyond the host-time advance: max(this, rel x host advance) + frame duration.
-HOST_JUMP_TOLERANCE_S = 1.0
-HOST_JUMP_TOLERANCE_REL = 0.02
 MAX_SAMPLES_PER_FRAME = 1024
 #: ACC samples waiting longer than this for gyro coverage are dropped.
 MAX_GYRO_WAIT_S = 10.0
@@ -437,12 +438,7 @@ class PolarPmdDecoder(Decoder):
 
     def _plausible(self, d_ns: float, host_advance_s: float, n: int) -> bool:
         """Is a timestamp advance of ``d_ns`` supported by ``host_advance_s`` of host time (module docstring)?"""
-        if d_ns > MAX_TIMESTAMP_JUMP_NS:
-            return False
-        if d_ns <= 0 or not math.isfinite(host_advance_s):
-            return True  # not a forward jump (the floor check decides), or no usable host time
-        tol_s = max(HOST_JUMP_TOLERANCE_S, HOST_JUMP_TOLERANCE_REL * host_advance_s) + n * self._period_ns / 1e9
-        return d_ns / 1e9 - host_advance_s <= tol_s
+        return host_supports_jump(d_ns / 1e9, host_advance_s, n * self._period_ns / 1e9, MAX_TIMESTAMP_JUMP_NS / 1e9)
 
     def _time_plan(self, mtype: int, ts: int, values: np.ndarray,
                    host_s: float) -> list[tuple[np.ndarray, float, float, float, float]]:
