@@ -118,3 +118,22 @@ def test_unknown_exercise_is_refused(recording) -> None:
     path, _ = recording
     with pytest.raises(UnknownExerciseError):
         run_session(path, exercise="zercher")
+
+
+def test_bytes_skipped_outside_frames_are_said_without_a_false_bad_frame_count(recording) -> None:
+    # Garbage between frames (no frame was damaged) used to read "decoder skipped 0 bad frames".
+    from vbt.recording.reader import open_recording
+
+    path, _ = recording
+    rec = open_recording(path)
+    session = Session()
+    session.start(rec.header)
+    packets = [item for item in rec if isinstance(item, RawPacket)][:400]
+    for i, p in enumerate(packets):
+        if i == 10:
+            session.process_item(RawPacket(p.host_time_s, p.char_uuid, bytes.fromhex("001122334455")))
+        session.process_item(p)
+    session.finish()
+    said = [w for w in session.result().warnings if "decoder skipped" in w]
+    assert said == ["decoder skipped 6 bytes that were not part of a frame (damaged notifications); "
+                    "results around them may be less accurate"]

@@ -266,11 +266,14 @@ class Session:
         extra = list(self.warnings)
         if self.decoder is not None:
             st = self.decoder.stats
-            if st.bad_frames or st.skipped_bytes:
+            if st.bad_frames:
                 extra.append(
                     f"decoder skipped {st.bad_frames} bad frames ({st.skipped_bytes} bytes); "
                     "results around them may be less accurate"
                 )
+            elif st.skipped_bytes:
+                extra.append(f"decoder skipped {st.skipped_bytes} bytes that were not part of a frame "
+                             "(damaged notifications); results around them may be less accurate")
         res.warnings = list(dict.fromkeys(res.warnings + extra))
         return res
 
