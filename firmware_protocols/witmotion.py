@@ -338,8 +338,12 @@ class WitMotionDecoder(Decoder):
         """``(m, 10)`` int16 fields of the frames at ``starts`` (field 0 = header + flag)."""
         if len(starts) == 1:
             return np.frombuffer(data, dtype="<i2", count=10, offset=int(starts[0])).reshape(1, 10)
+        starts = np.asarray(starts, dtype=np.int64)
+        if len(starts) > 1 and bool((np.diff(starts) == FRAME_LEN).all()):
+            # Back-to-back frames (the usual case): a view of the bytes, no gather.
+            return np.frombuffer(data, dtype="<i2", count=10 * len(starts), offset=int(starts[0])).reshape(-1, 10)
         arr = np.frombuffer(data, dtype=np.uint8)
-        gathered = arr[np.asarray(starts, dtype=np.int64)[:, None] + np.arange(FRAME_LEN)]
+        gathered = arr[starts[:, None] + np.arange(FRAME_LEN)]
         return gathered.view("<i2")
 
     def _split(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
@@ -412,9 +416,14 @@ class WitMotionDecoder(Decoder):
             self.stats.unknown += len(payloads)
             return []
         prefix = self._buf
-        data = prefix + b"".join(bytes(p) for p in payloads)
+        try:
+            joined = b"".join(payloads)  # any bytes-like payloads, without a copy of each
+        except TypeError:  # something `bytes()` converts but join does not take
+            joined = b"".join(bytes(p) for p in payloads)
+        data = prefix + joined
         self.stats.bytes_in += len(data) - len(prefix)
-        ends = notification_ends([len(p) for p in payloads], len(prefix))
+        lengths = np.fromiter(map(len, payloads), dtype=np.int64, count=len(payloads))
+        ends = notification_ends(lengths, len(prefix))
         arr = np.frombuffer(data, dtype=np.uint8)
         n_notes = len(payloads)
         start_parts: list[np.ndarray] = []

@@ -20,11 +20,14 @@ streaming pipeline, which knows the integrated velocity.
 
 from __future__ import annotations
 
+import bisect
+import math
 from collections import deque
 
 import numpy as np
 
 from vbt.pipeline.settings import PipelineSettings
+from vbt.pipeline.timebase import row_norms
 
 #: Noise-floor bookkeeping block (s) and history (blocks).
 _NOISE_BLOCK_S = 1.0
@@ -33,10 +36,26 @@ _NOISE_BLOCKS = 60
 _NOISE_QUANTILE = 20.0
 
 
-def _quantile(values: deque[float], q: float) -> float:
-    """Lower ``q``-th percentile (nearest rank) of a short history; cheaper than np.percentile."""
-    arr = sorted(values)
-    return float(arr[min(len(arr) - 1, int(q / 100.0 * len(arr)))])
+class _History:
+    """The last ``maxlen`` values, also kept sorted (for a quantile at every append)."""
+
+    def __init__(self, maxlen: int) -> None:
+        self._recent: deque[float] = deque(maxlen=maxlen)
+        self._sorted: list[float] = []
+
+    def append(self, value: float) -> None:
+        if len(self._recent) == self._recent.maxlen:
+            del self._sorted[bisect.bisect_left(self._sorted, self._recent[0])]
+        self._recent.append(value)
+        bisect.insort(self._sorted, value)
+
+    def __len__(self) -> int:
+        return len(self._recent)
+
+    def quantile(self, q: float) -> float:
+        """Lower ``q``-th percentile (nearest rank); cheaper than np.percentile."""
+        arr = self._sorted
+        return float(arr[min(len(arr) - 1, int(q / 100.0 * len(arr)))])
 
 
 def window_count(settings: PipelineSettings, rate_hz: float) -> int:
@@ -71,10 +90,20 @@ class _RollingStats:
         prev1 = np.concatenate((self.tail1, c1))
         prev2 = np.concatenate((self.tail2, c2))
         n = x.shape[0]
-        mean = np.full(x.shape, np.nan)
-        sd = np.full(x.shape, np.nan)
         # window ending at row i of x covers running-sum difference c[i] - c[i - w]
         have = len(self.tail1)  # sums available before this chunk (at most w)
+        if have == w and self.count + 1 >= w:
+            # The usual case: every window is full and its base sum is at hand (row i: prev[i]).
+            m = (c1 - prev1[:n]) / w
+            var = np.maximum((c2 - prev2[:n]) / w - m * m, 0.0)
+            self.count += n
+            self.s1 = c1[-1:]
+            self.s2 = c2[-1:]
+            self.tail1 = prev1[-w:]
+            self.tail2 = prev2[-w:]
+            return m + self.ref, np.sqrt(var)
+        mean = np.full(x.shape, np.nan)
+        sd = np.full(x.shape, np.nan)
         idx = np.arange(n)
         back = idx + have - w  # index into prev* of the sum just before the window
         full = (self.count + idx + 1) >= w
@@ -118,8 +147,8 @@ class StillnessDetector:
         self._block_fill = 0
         self._block_min_a = np.inf
         self._block_min_g = np.inf
-        self._mins_a: deque[float] = deque(maxlen=_NOISE_BLOCKS)
-        self._mins_g: deque[float] = deque(maxlen=_NOISE_BLOCKS)
+        self._mins_a = _History(_NOISE_BLOCKS)
+        self._mins_g = _History(_NOISE_BLOCKS)
         self.accel_threshold = settings.still_accel_sd_mps2
         self.gyro_threshold = settings.still_gyro_sd_rads
         #: Current noise-floor estimates (window SD of |f| and of the gyro at rest).
@@ -137,12 +166,12 @@ class StillnessDetector:
             SD (rad/s; zeros without a gyro), the thresholds and the noise floors in force at
             that sample.
         """
-        norm = np.linalg.norm(accel_mps2, axis=1)[:, None]
+        norm = row_norms(accel_mps2)[:, None]
         mean_n, sd_n = self._norm.update(norm)
         mean_n, sd_n = mean_n[:, 0], sd_n[:, 0]
         if self._gyro is not None and gyro_rads is not None:
             _, sd_g3 = self._gyro.update(gyro_rads)
-            sd_g = sd_g3.max(axis=1)
+            sd_g = np.maximum(np.maximum(sd_g3[:, 0], sd_g3[:, 1]), sd_g3[:, 2])  # = max(axis=1), faster
         else:
             sd_g = np.zeros(len(norm))
         thr_a, thr_g, noise_a, noise_g = self._thresholds(sd_n, sd_g)
@@ -151,47 +180,57 @@ class StillnessDetector:
     def _thresholds(self, sd_n: np.ndarray, sd_g: np.ndarray) -> tuple[np.ndarray, ...]:
         """Thresholds and noise floors per sample; updated at block boundaries only."""
         n = len(sd_n)
-        thr_a = np.empty(n)
-        thr_g = np.empty(n)
-        noise_a = np.empty(n)
-        noise_g = np.empty(n)
         s = self.settings
-        i = 0
-        while i < n:
-            take = min(n - i, self._block_len - self._block_fill)
-            thr_a[i : i + take] = self.accel_threshold
-            thr_g[i : i + take] = self.gyro_threshold
-            noise_a[i : i + take] = self.accel_noise
-            noise_g[i : i + take] = self.gyro_noise
-            seg_a = sd_n[i : i + take]
-            seg_g = sd_g[i : i + take]
-            if np.isfinite(seg_a).any():
-                self._block_min_a = min(self._block_min_a, float(np.nanmin(seg_a)))
-            if self.has_gyro and np.isfinite(seg_g).any():
-                self._block_min_g = min(self._block_min_g, float(np.nanmin(seg_g)))
+        # Segments: the rest of the current block, then whole blocks (the last may be partial).
+        starts = np.arange(min(n, self._block_len - self._block_fill), n, self._block_len)
+        starts = np.concatenate(([0], starts)) if n else starts
+        takes = np.diff(np.append(starts, n)).tolist()
+        # Each segment's smallest window SD, where it has a finite one (np.nanmin is fmin.reduce).
+        fin_a = np.logical_or.reduceat(np.isfinite(sd_n), starts).tolist() if n else []
+        min_a = np.fmin.reduceat(sd_n, starts).tolist() if n else []
+        if self.has_gyro and n:
+            fin_g = np.logical_or.reduceat(np.isfinite(sd_g), starts).tolist()
+            min_g = np.fmin.reduceat(sd_g, starts).tolist()
+        else:
+            fin_g = [False] * len(takes)
+            min_g = fin_g
+        # Values in force over each segment.
+        thr_a: list[float] = []
+        thr_g: list[float] = []
+        noise_a: list[float] = []
+        noise_g: list[float] = []
+        for take, fa, ma, fg, mg in zip(takes, fin_a, min_a, fin_g, min_g, strict=True):
+            thr_a.append(self.accel_threshold)
+            thr_g.append(self.gyro_threshold)
+            noise_a.append(self.accel_noise)
+            noise_g.append(self.gyro_noise)
+            if fa:
+                self._block_min_a = min(self._block_min_a, ma)
+            if fg:
+                self._block_min_g = min(self._block_min_g, mg)
             self._block_fill += take
-            i += take
             if self._block_fill >= self._block_len:
-                if np.isfinite(self._block_min_a):
+                if math.isfinite(self._block_min_a):
                     self._mins_a.append(self._block_min_a)
-                if np.isfinite(self._block_min_g):
+                if math.isfinite(self._block_min_g):
                     self._mins_g.append(self._block_min_g)
                 self._block_fill = 0
                 self._block_min_a = np.inf
                 self._block_min_g = np.inf
                 if self._mins_a:
-                    noise = _quantile(self._mins_a, _NOISE_QUANTILE)
+                    noise = self._mins_a.quantile(_NOISE_QUANTILE)
                     self.accel_noise = noise
                     self.accel_threshold = min(
                         max(s.still_accel_sd_mps2, s.still_noise_factor * noise), 3.0 * s.still_accel_sd_mps2
                     )
                 if self._mins_g:
-                    floor_g = _quantile(self._mins_g, _NOISE_QUANTILE)
+                    floor_g = self._mins_g.quantile(_NOISE_QUANTILE)
                     self.gyro_noise = floor_g
                     self.gyro_threshold = min(
                         max(s.still_gyro_sd_rads, s.still_noise_factor * floor_g), 3.0 * s.still_gyro_sd_rads
                     )
-        return thr_a, thr_g, noise_a, noise_g
+        return tuple(np.repeat(np.array(v, dtype=np.float64), takes)
+                     for v in (thr_a, thr_g, noise_a, noise_g))
 
 
 __all__ = ["StillnessDetector", "window_count"]

@@ -67,6 +67,11 @@ _REFIT_EARLY = 8
 _REFIT_EVERY = 4
 #: How far back the step test looks for on-time bursts (s).
 _STEP_WINDOW_S = 0.4
+#: A read-only one-element +inf array (the sentinel `Timebase._recent_floors` appends).
+_INF1 = np.array([np.inf])
+_INF1.flags.writeable = False
+#: ``a.min()`` without the method's Python-level wrapper (the hot loops call it on small arrays).
+_amin = np.minimum.reduce
 
 
 @dataclass(slots=True)
@@ -107,6 +112,34 @@ def _median(a: np.ndarray) -> float:
     return float(0.5 * (srt[(n - 1) // 2] + srt[n // 2]))
 
 
+def _median_of_floats(values: list[float]) -> float:
+    """`_median` of a short list of Python floats, none NaN (the same arithmetic, no NumPy)."""
+    srt = sorted(values)
+    n = len(srt)
+    return 0.5 * (srt[(n - 1) // 2] + srt[n // 2])
+
+
+def _variance(a: np.ndarray) -> float:
+    """``a.var()`` of a 1-D float array: the same arithmetic (mean, squared deviations, their
+    sum over the count), without the overhead of the generic method."""
+    n = len(a)
+    dev = a - float(a.sum()) / n
+    return float((dev * dev).sum()) / n
+
+
+def row_norms(v: np.ndarray) -> np.ndarray:
+    """``np.linalg.norm(v, axis=1)`` of an ``(n, 3)`` float array, bit for bit: the same sum of
+    squares in order (``(x^2 + y^2) + z^2``) and root, without NumPy's slow reduction over a
+    length-3 axis (tests/pipeline/test_timebase_internals.py pins the equality)."""
+    s = v * v
+    return np.sqrt(s[:, 0] + s[:, 1] + s[:, 2])
+
+
+def _all3(m: np.ndarray) -> np.ndarray:
+    """``m.all(axis=1)`` of an ``(n, 3)`` boolean array (much faster than the reduction)."""
+    return m[:, 0] & m[:, 1] & m[:, 2]
+
+
 def _spikes(v: np.ndarray, limit: float, *, impacts: bool = False) -> np.ndarray:
     """Rows of ``v`` (n, 3) that are isolated spikes (see `Timebase._despike`); rows 0, 1, n-1 never.
 
@@ -120,13 +153,18 @@ def _spikes(v: np.ndarray, limit: float, *, impacts: bool = False) -> np.ndarray
     prev2, prev, cur, nxt = v[:-3], v[1:-2], v[2:-1], v[3:]
     mid = 0.5 * (prev + nxt)
     d = cur - mid
-    dev = np.linalg.norm(d, axis=1)
-    calm = np.maximum(np.linalg.norm(nxt - prev, axis=1), np.linalg.norm(prev - prev2, axis=1))
-    hit = (dev > limit) & (dev > _SPIKE_RATIO * calm)
+    dev = row_norms(d)
+    # Only rows beyond the limit can be spikes: the rest of the test runs on those alone.
+    i = (dev > limit).nonzero()[0]
+    if not i.size:
+        return bad
+    dev, mid = dev[i], mid[i]
+    calm = np.maximum(row_norms(nxt[i] - prev[i]), row_norms(prev[i] - prev2[i]))
+    hit = dev > _SPIKE_RATIO * calm
     if impacts and hit.any():
-        along = np.abs(np.einsum("ij,ij->i", d, mid)) > _IMPACT_COS * dev * np.linalg.norm(mid, axis=1)
+        along = np.abs(np.einsum("ij,ij->i", d[i], mid)) > _IMPACT_COS * dev * row_norms(mid)
         hit &= ~(along & (calm > _IMPACT_MOVING_MPS2))
-    bad[2:-1] = hit
+    bad[2 + i[hit]] = True
     return bad
 
 
@@ -154,6 +192,40 @@ def _join_batches(a: ImuBatch, b: ImuBatch) -> ImuBatch:
     return ImuBatch(b.host_time_s, np.vstack((a.accel_mps2, b.accel_mps2)), gyro, st, b.rate_hz or a.rate_hz, arrival)
 
 
+class _Envelope:
+    """The last ``maxlen`` envelope points ``(x, delay)``, in order, readable as one array.
+
+    A ring buffer twice the window long, compacted when full: appending costs O(1) and the
+    line fit reads the points as an ``(n, 2)`` view instead of converting a deque each time.
+    """
+
+    def __init__(self, maxlen: int) -> None:
+        self.maxlen = maxlen
+        self._buf = np.empty((2 * maxlen, 2))
+        self._lo = 0
+        self._hi = 0
+
+    def append(self, point: tuple[float, float]) -> None:
+        if self._hi == len(self._buf):  # full: move the window (at most maxlen rows) to the front
+            keep = self._hi - self._lo
+            self._buf[:keep] = self._buf[self._lo : self._hi]
+            self._lo, self._hi = 0, keep
+        self._buf[self._hi] = point
+        self._hi += 1
+        if self._hi - self._lo > self.maxlen:
+            self._lo += 1
+
+    def clear(self) -> None:
+        self._lo = self._hi = 0
+
+    def __len__(self) -> int:
+        return self._hi - self._lo
+
+    def array(self) -> np.ndarray:
+        """The points, oldest first, as an ``(n, 2)`` view (valid until the next append)."""
+        return self._buf[self._lo : self._hi]
+
+
 class _ClockFit:
     """Lower-envelope line ``arrival = c + b * x`` over completed blocks (see module doc).
 
@@ -167,13 +239,16 @@ class _ClockFit:
         self.block_s = settings.clock_block_s
         self.max_blocks = max(2, int(round(settings.clock_window_s / settings.clock_block_s)))
         self.prior_var = (settings.clock_prior_ppm * 1e-6) ** 2
-        self.points: deque[tuple[float, float]] = deque(maxlen=self.max_blocks)
+        self.points = _Envelope(self.max_blocks)
         self.b = 1.0
         self.c: float | None = None
         self.block_id: int | None = None
         self._bx: list[np.ndarray] = []
         self._ba: list[np.ndarray] = []
         self.excess_stats: deque[tuple[float, float]] = deque(maxlen=20)
+        #: Non-finite excesses were seen (non-finite arrival times), so `excess_stats` may hold
+        #: NaN: take medians the NumPy way, which orders NaN last (Python's sort cannot).
+        self._stats_nan = False
         self._thr_cache: tuple[float, float] | None = None
         self._closed = 0
 
@@ -184,6 +259,7 @@ class _ClockFit:
         self.block_id = None
         self._bx, self._ba = [], []
         self.excess_stats.clear()
+        self._stats_nan = False
         self._thr_cache = None
         self._closed = 0
 
@@ -198,23 +274,40 @@ class _ClockFit:
     def close_block(self, next_arrival: float) -> None:
         """The current block is complete (``next_arrival``: the sample after it); refit."""
         if self._bx:
-            x = np.concatenate(self._bx)
-            ar = np.concatenate(self._ba)
-            d = ar - x
-            nxt = np.concatenate((ar[1:], [next_arrival]))
-            last = nxt > ar
+            x = self._bx[0] if len(self._bx) == 1 else np.concatenate(self._bx)
+            ar = self._ba[0] if len(self._ba) == 1 else np.concatenate(self._ba)
+            # The last sample of each notification: the next sample arrived later.
+            last = np.empty(len(ar), dtype=bool)
+            np.greater(ar[1:], ar[:-1], out=last[:-1])
+            last[-1] = next_arrival > ar[-1]
+            il = last.nonzero()[0]
             # The envelope point is the block's smallest delay among the *last* samples of
             # notifications (each was taken just before its notification left). A block that
             # holds only the early samples of a long frame (Polar: up to 1.5 s per notification)
             # says nothing tight about the line and adds no point.
-            if last.any():
-                dl = np.where(last, d, np.inf)
-                i = int(np.argmin(dl))
-                self.points.append((float(x[i]), float(d[i])))
-            if self.c is not None and last.any():
-                e = ar[last] - self.map(x[last])
-                u = e - e.min()
-                self.excess_stats.append((_median(u), float(np.max(u))))
+            if il.size:
+                xl, al = x[il], ar[il]
+                dl = al - xl
+                i = int(dl.argmin())
+                # (If every delay is +inf: the block's first sample, as an argmin over the whole
+                # block with the other samples masked by +inf would pick.)
+                j = int(il[i]) if dl[i] != np.inf else 0
+                self.points.append((float(x[j]), float(ar[j] - x[j])))
+                if self.c is not None:
+                    # Median and largest excess over the block's lowest, read off the sorted
+                    # excesses (subtracting the lowest keeps their order); non-finite ones (NaN
+                    # sorts last) the plain way.
+                    e = np.sort(al - (self.c + self.b * xl))
+                    low, high = float(e[0]), float(e[-1])
+                    if math.isfinite(low) and math.isfinite(high):
+                        k = len(e)
+                        med = 0.5 * ((float(e[(k - 1) // 2]) - low) + (float(e[k // 2]) - low))
+                        top = high - low
+                    else:
+                        u = e - _amin(e)
+                        med, top = _median(u), float(u.max())
+                        self._stats_nan = True
+                    self.excess_stats.append((med, top))
         self._bx, self._ba = [], []
         self._thr_cache = None
         self._closed += 1
@@ -227,18 +320,20 @@ class _ClockFit:
         n = len(self.points)
         if n == 0:
             return
-        pts = np.asarray(self.points)
+        pts = self.points.array()
         xs, ds = pts[:, 0], pts[:, 1]
         beta = 0.0
         if n >= 3:
             for _ in range(2):
-                xm, dm = xs.mean(), ds.mean()
-                sxx = float(((xs - xm) ** 2).sum())
+                k = len(xs)
+                xc = xs - float(xs.sum()) / k  # deviations from the means
+                dc = ds - float(ds.sum()) / k
+                sxx = float((xc * xc).sum())
                 if sxx <= 0:
                     break
-                beta_ls = float(((xs - xm) * (ds - dm)).sum()) / sxx
-                resid = ds - dm - beta_ls * (xs - xm)
-                s2 = max(float(resid.var()), (0.5e-3) ** 2)
+                beta_ls = float((xc * dc).sum()) / sxx
+                resid = dc - beta_ls * xc
+                s2 = max(_variance(resid), (0.5e-3) ** 2)
                 var_ls = s2 / sxx
                 # Shrink towards the nominal rate: with little history the slope of a few
                 # block minima is dominated by jitter (prior: clock within clock_prior_ppm).
@@ -251,20 +346,25 @@ class _ClockFit:
                 med = _median(resid)
                 mad = max(_median(np.abs(resid - med)), 0.5e-3)
                 keep = resid <= med + 3.0 * mad
-                if keep.all() or keep.sum() < 3:
+                kept = int(np.count_nonzero(keep))
+                if kept == k or kept < 3:
                     break
                 xs, ds = xs[keep], ds[keep]
         self.b = 1.0 + beta
         # Lower envelope: the line through the lowest residual (arrival never precedes sampling).
-        self.c = float(np.min(pts[:, 1] - beta * pts[:, 0]))
+        self.c = float(_amin(pts[:, 1] - beta * pts[:, 0]))
 
     def excess_thresholds(self) -> tuple[float, float] | None:
         """(typical, high) group-last excess over its block's floor in recent blocks, or None."""
         if len(self.excess_stats) < 2:
             return None
         if self._thr_cache is None:
-            st = np.asarray(self.excess_stats)
-            self._thr_cache = (_median(st[:, 0]), _median(st[:, 1]))
+            if self._stats_nan:
+                st = np.asarray(self.excess_stats)
+                self._thr_cache = (_median(st[:, 0]), _median(st[:, 1]))
+            else:
+                self._thr_cache = (_median_of_floats([s[0] for s in self.excess_stats]),
+                                   _median_of_floats([s[1] for s in self.excess_stats]))
         return self._thr_cache
 
     def recount_last_burst(self, arrival_s: float, dx: float) -> None:
@@ -471,8 +571,18 @@ class Timebase:
         """
         c, b = self.fit.c, self.fit.b
         assert c is not None
-        if self._slew_r == 0 and self._slew_cb == (c, b):
+        rk = self._slew_offsets(x)
+        if rk is None:
             return c + b * x  # nothing being slewed in (the common case)
+        return c + b * x + rk * 1e-9
+
+    def _slew_offsets(self, x: np.ndarray) -> np.ndarray | None:
+        """Integer-nanosecond offsets still to slew in at the samples ``x`` (see `_slewed`), or
+        None when there are none; advances the slew state past ``x``."""
+        c, b = self.fit.c, self.fit.b
+        assert c is not None
+        if self._slew_r == 0 and self._slew_cb == (c, b):
+            return None
         if self._slew_cb is not None and self._slew_cb != (c, b):
             oc, ob = self._slew_cb
             self._slew_r += int(round(((oc + ob * float(x[0])) - (c + b * float(x[0]))) * 1e9))
@@ -481,7 +591,7 @@ class Timebase:
         r = self._slew_r
         rk = np.sign(r) * np.maximum(abs(r) - step * np.arange(1, len(x) + 1, dtype=np.int64), 0)
         self._slew_r = int(rk[-1]) if len(rk) else r
-        return c + b * x + rk * 1e-9
+        return rk
 
     def _slew_reset(self) -> None:
         self._slew_r = 0
@@ -658,32 +768,43 @@ class Timebase:
         dt_nom = 1.0 / float(self.nominal_rate_hz or _FALLBACK_RATE_HZ)
         self.dx_ref = dt_nom
         out: list[SampleChunk] = []
-        # Contiguous pieces (received or bridged samples) accumulated into one chunk; times are
-        # mapped when a piece is added, with the fit in force then (chunking-independent).
-        pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray, np.ndarray, np.ndarray,
-                           np.ndarray]] = []
-        state = {"brk": False, "x_prev": self._last_x}
+        # Contiguous pieces (received or bridged samples) accumulated into one chunk. Each keeps
+        # the fit (c, b) in force when it was added and the clock offsets then being slewed in;
+        # times and steps are computed from those when the chunk is emitted (the same values as
+        # mapping each piece on its own, so chunking-independent).
+        pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray, bool, float, float,
+                           np.ndarray | None]] = []
+        state: dict[str, bool | float | None] = {"brk": False, "x_prev": self._last_x, "x_link": None}
 
-        def add_piece(x, a, g, ar, fl) -> None:  # noqa: ANN001
-            brk = state["brk"] and not pieces
-            xp = state["x_prev"]
-            dxs = np.diff(np.concatenate(([x[0] if (xp is None or brk) else xp], x)))
-            dt = dxs * fit.b
-            if brk or xp is None:
-                dt[0] = 0.0
-            pieces.append((x, a, g, ar, fl, self._slewed(x), dt))
+        def add_piece(x, a, g, ar, filled: bool) -> None:  # noqa: ANN001
+            if not pieces:  # the chunk's first step links to the sample before it (none after a break)
+                state["x_link"] = None if state["brk"] else state["x_prev"]
+            pieces.append((x, a, g, ar, filled, fit.c, fit.b, self._slew_offsets(x)))  # type: ignore[arg-type]
             state["x_prev"] = float(x[-1])
 
         def emit() -> None:
             if not pieces:
                 return
+            lens = [len(p[0]) for p in pieces]
             x = np.concatenate([p[0] for p in pieces])
             a = np.concatenate([p[1] for p in pieces])
             g = None if gyro is None else np.concatenate([p[2] for p in pieces])  # type: ignore[misc]
             ar = np.concatenate([p[3] for p in pieces])
-            fl = np.concatenate([p[4] for p in pieces])
-            t = np.concatenate([p[5] for p in pieces])
-            dt = np.concatenate([p[6] for p in pieces])
+            fl = np.repeat(np.array([p[4] for p in pieces], dtype=bool), lens)
+            b = np.repeat(np.array([p[6] for p in pieces]), lens)
+            t = np.repeat(np.array([p[5] for p in pieces]), lens) + b * x  # c + b x of each piece's fit
+            off = 0
+            for p, k in zip(pieces, lens, strict=True):
+                if p[7] is not None:
+                    t[off : off + k] += p[7] * 1e-9
+                off += k
+            dxs = np.empty(len(x))
+            x_link = state["x_link"]
+            dxs[0] = 0.0 if x_link is None else x[0] - x_link
+            np.subtract(x[1:], x[:-1], out=dxs[1:])
+            dt = dxs * b
+            if x_link is None:
+                dt[0] = 0.0
             a, g, fl = self._fix_nonfinite(a, g, fl)
             out.append(self._finish_chunk(x, t, dt, a, g, ar, fl, state["brk"]))
             pieces.clear()
@@ -695,6 +816,14 @@ class Timebase:
             return self._last_acc, self._last_gyro
 
         n = len(acc)
+        # For the drop test, over the whole call: each sample's predecessor's arrival (the first
+        # sample's is set per block from `_prev_real`), whether each sample starts a new burst,
+        # and sample offsets for the clock positions.
+        prev_arrival = np.empty(n)
+        prev_arrival[1:] = arrival[:-1]
+        starts_burst = np.empty(n, dtype=bool)
+        np.greater(arrival[1:], arrival[:-1], out=starts_burst[1:])
+        offsets = np.arange(n + 1)
         start = 0
         while start < n:
             x0 = self._count * dt_nom
@@ -741,7 +870,9 @@ class Timebase:
             # Samples of this call that fall in the current block.
             left = int(math.ceil(fit.block_s * (bid + 1) / dt_nom - 1e-9)) - self._count
             end = min(n, start + max(1, left))
-            x = (self._count + np.arange(end - start)) * dt_nom
+            # Clock positions: xx[1:] of these samples, xx[:-1] of the sample before each.
+            xx = (self._count - 1 + offsets[: end - start + 1]) * dt_nom
+            x = xx[1:]
             cut, m = end, 0
             recount: tuple[float, float] | None = None
             thr = fit.excess_thresholds()
@@ -751,46 +882,49 @@ class Timebase:
                 period = fit.b * dt_nom
                 # A burst's first sample closes the previous burst; that burst's last sample
                 # (taken at most a period before delivery) shows drops as extra delay.
-                prev_ar = np.empty(end - start)
-                prev_ar[1:] = arrival[start : end - 1]
-                prev_ar[0] = self._prev_real[1] if self._prev_real is not None else np.inf
-                prev_x = np.empty(end - start)
-                prev_x[1:] = x[:-1]
-                prev_x[0] = self._prev_real[0] if self._prev_real is not None else 0.0
-                first = arrival[start:end] > prev_ar
-                e_prev = prev_ar - fit.map(prev_x)
+                # The block's first sample follows the last one timed (`_prev_real`; none after
+                # a drop: that burst was tested).
+                first = starts_burst[start:end]
+                if self._prev_real is None:
+                    first[0] = False
+                else:
+                    xx[0], prev_arrival[start] = self._prev_real
+                    first[0] = arrival[start] > prev_arrival[start]
+                # Clock position and excess of the sample before each burst (the burst it closes).
+                fi = first.nonzero()[0]
+                xf = xx[fi]
+                ef = prev_arrival[start:end][fi] - fit.map(xf)
                 # Cheap pre-filter against the line's floor, then the step test per candidate.
                 limit = high + 0.5 * period + self.settings.drop_margin_s
-                cand = np.flatnonzero(first & (e_prev > limit))
+                cand = (ef > limit).nonzero()[0]
                 if cand.size:
                     # Exact pre-filter: a candidate's window floor is at least the lowest excess
                     # anywhere in the history and this span, so a candidate that cannot clear the
                     # step limit even against that needs no range query.
                     low = min([h[2] for h in self._excess_hist], default=np.inf)
-                    if first.any():
-                        low = min(low, float(e_prev[first].min()))
-                    cand = cand[e_prev[cand] - low >= limit]
+                    low = min(low, float(_amin(ef)))
+                    cand = cand[ef[cand] - low >= limit]
+                before = len(fi)  # bursts of this span before the cut
                 if cand.size:
                     # A drop is a *step* in delay against bursts that arrived on time just
                     # before; a slowly rising delay is a rate error the line fit absorbs.
-                    floors = self._recent_floors(prev_x, e_prev, first, cand)
-                    step = e_prev[cand] - floors
+                    floors = self._recent_floors(xf, ef, cand)
+                    step = ef[cand] - floors
                     good = np.isfinite(floors) & (step >= limit)
                     ms = np.rint((step - typical) / period)
                     good &= ms >= 1
-                    hitc = np.flatnonzero(good)
+                    hitc = good.nonzero()[0]
                     if hitc.size:
-                        j = int(cand[hitc[0]])
+                        before = int(cand[hitc[0]])
                         m = int(ms[hitc[0]])
-                        cut = start + j
-                        recount = (float(prev_ar[j]), m * dt_nom)
-                upto = cut - start
-                self._remember_excess(prev_x[:upto][first[:upto]], e_prev[:upto][first[:upto]])
+                        cut = start + int(fi[before])
+                        recount = (float(prev_arrival[cut]), m * dt_nom)
+                self._remember_excess(xf[:before], ef[:before])
             if cut > start:
                 k = cut - start
                 fit.add(x[:k], arrival[start:cut])
                 add_piece(x[:k], acc[start:cut], None if gyro is None else gyro[start:cut], arrival[start:cut],
-                          np.zeros(k, dtype=bool))
+                          False)
                 self._count += k
                 self._prev_real = (float(x[k - 1]), float(arrival[cut - 1]))
             if recount is not None:
@@ -801,14 +935,13 @@ class Timebase:
                     # Bridge: m interpolated samples before sample `cut`.
                     a0, g0 = last_values()
                     a0 = acc[cut] if a0 is None else a0
-                    frac = np.arange(1, m + 1) / (m + 1)
+                    frac = (np.arange(1, m + 1) / (m + 1))[:, None]
                     gi = None
                     if gyro is not None:
                         g0 = gyro[cut] if g0 is None else g0
-                        gi = g0 + np.outer(frac, gyro[cut] - g0)
+                        gi = g0 + frac * (gyro[cut] - g0)
                     xs = (self._count + np.arange(m)) * dt_nom
-                    add_piece(xs, a0 + np.outer(frac, acc[cut] - a0), gi, np.full(m, arrival[cut]),
-                              np.ones(m, dtype=bool))
+                    add_piece(xs, a0 + frac * (acc[cut] - a0), gi, np.full(m, arrival[cut]), True)
                     self.samples_filled += m
                     if gap_s > 0.05:
                         self._warn_gap(float(arrival[cut]), gap_s, bridged=True)
@@ -849,7 +982,7 @@ class Timebase:
         rebased = deque()
         for x, e, _ in self._excess_hist:
             e2 = e + (oc - c) + (ob - b) * x
-            rebased.append((x, e2, float(e2.min())))
+            rebased.append((x, e2, float(_amin(e2))))
         self._excess_hist = rebased
 
     def _remember_excess(self, x: np.ndarray, e: np.ndarray) -> None:
@@ -858,45 +991,28 @@ class Timebase:
             horizon = float(x[0]) - _STEP_WINDOW_S
             while self._excess_hist and float(self._excess_hist[0][0][-1]) < horizon:
                 self._excess_hist.popleft()
-            self._excess_hist.append((x, e, float(e.min())))
+            self._excess_hist.append((x, e, float(_amin(e))))
 
-    def _recent_floors(self, prev_x: np.ndarray, e_prev: np.ndarray, first: np.ndarray, cand: np.ndarray) -> np.ndarray:
+    def _recent_floors(self, xf: np.ndarray, ef: np.ndarray, cand: np.ndarray) -> np.ndarray:
         """Lowest group-last excess in the `_STEP_WINDOW_S` before each candidate burst.
 
-        Vectorised range-minimum queries (sparse table) over the recent history plus the bursts
-        of this span that precede each candidate.
+        ``xf``, ``ef``: this span's bursts (clock position and excess, in order); ``cand``: the
+        candidates among them. The window runs over the recent history plus the bursts of this
+        span before the candidate; one `np.minimum.reduceat` takes every window's minimum.
         """
-        hist_x = [h[0] for h in self._excess_hist]
-        hist_e = [h[1] for h in self._excess_hist]
-        xs = np.concatenate(hist_x + [prev_x[first]]) if hist_x else prev_x[first]
-        es = np.concatenate(hist_e + [e_prev[first]]) if hist_e else e_prev[first]
-        n = len(xs)
-        x_now = prev_x[cand]
-        # Position of each candidate's own burst in the concatenation: the window is [lo, hi).
-        hi = np.searchsorted(xs, x_now, side="left")
-        lo = np.searchsorted(xs, x_now - _STEP_WINDOW_S, side="left")
-        out = np.full(len(cand), np.inf)
-        if n == 0:
-            return out
-        table = [es]
-        k = 1
-        while 2 * k <= n:
-            prev = table[-1]
-            table.append(np.minimum(prev[:-k], prev[k:]))
-            k *= 2
-        length = hi - lo
-        ok = length > 0
-        if ok.any():
-            lev = np.floor(np.log2(np.maximum(length[ok], 1))).astype(np.int64)
-            l0, h0 = lo[ok], hi[ok]
-            res = np.empty(len(l0))
-            for level in np.unique(lev).tolist():
-                sel = lev == level
-                t = table[level]
-                span = 1 << level
-                res[sel] = np.minimum(t[l0[sel]], t[h0[sel] - span])
-            out[ok] = res
-        return out
+        hist = self._excess_hist
+        xs = np.concatenate([h[0] for h in hist] + [xf]) if hist else xf
+        # (+inf at the end: reduceat needs every window bound to index an element.)
+        es = np.concatenate([h[1] for h in hist] + [ef, _INF1])
+        x_now = xf[cand]
+        # Each candidate's own burst is in the concatenation: its window is [lo, hi).
+        hi = xs.searchsorted(x_now, side="left")
+        lo = xs.searchsorted(x_now - _STEP_WINDOW_S, side="left")
+        bounds = np.empty(2 * len(cand), dtype=np.intp)
+        bounds[0::2] = lo
+        bounds[1::2] = hi
+        mins = np.minimum.reduceat(es, bounds)[0::2]  # (the odd slots span the gaps between windows)
+        return np.where(hi > lo, mins, np.inf)
 
     # ------------------------------------------------------------------ common
 
@@ -907,9 +1023,9 @@ class Timebase:
         chunking cannot matter). Impossible: beyond any sensor's range (a hand-made file with
         1e6 m/s^2 would otherwise read as clipping and lose every rep)."""
         with np.errstate(invalid="ignore"):
-            bad = ~(np.abs(acc) <= _ABSURD_ACCEL_MPS2).all(axis=1)
+            bad = ~_all3(np.abs(acc) <= _ABSURD_ACCEL_MPS2)
             if gyro is not None:
-                bad |= ~(np.abs(gyro) <= _ABSURD_GYRO_RADS).all(axis=1)
+                bad |= ~_all3(np.abs(gyro) <= _ABSURD_GYRO_RADS)
         if not bad.any():
             return acc, gyro, filled
         nbad = int(bad.sum())
@@ -943,7 +1059,8 @@ class Timebase:
         return out[0], out[1], filled
 
     def _finish_chunk(self, x, t, dt, acc, gyro, arrival, filled, brk) -> SampleChunk:  # noqa: ANN001
-        clipped = (np.abs(acc) >= _CLIP_FRACTION * self.range_mps2).any(axis=1)
+        at_full_scale = np.abs(acc) >= _CLIP_FRACTION * self.range_mps2
+        clipped = at_full_scale[:, 0] | at_full_scale[:, 1] | at_full_scale[:, 2]  # = .any(axis=1), faster
         self._last_x = float(x[-1])
         self._last_arrival = float(arrival[-1])
         self._last_acc = acc[-1].copy()
