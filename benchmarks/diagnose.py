@@ -484,6 +484,7 @@ class Findings:
     comp: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     comp_keys: list[tuple] = field(default_factory=list)
     causal: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    causal_worst: list[tuple[float, str]] = field(default_factory=list)
     anchors: Counter = field(default_factory=Counter)
     low_quality: int = 0
     examples: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
@@ -715,6 +716,9 @@ def analyse_session(seed: int, p: dict, fnd: Findings, *, verbose: bool = False)
             for name in COMPONENTS:
                 fnd.causal[name].append(float(np.interp(tq, t, comps[name])))
             fnd.causal["_key"].append(p["gyro"])  # type: ignore[arg-type]
+            fnd.causal_worst.append((abs(vc - vt), f"{tag} rep {r.index} lockout@{r.concentric_end_s:.2f} "
+                                     f"err {vc - vt:+.3f} after {tq - t[0]:.2f} s " + " ".join(
+                                         f"{n}={float(np.interp(tq, t, comps[n])):+.3f}" for n in COMPONENTS)))
             break
         else:
             fnd.causal["_anchored"].append(1.0)
@@ -781,6 +785,8 @@ def report(f: Findings) -> None:
             x = np.array(f.causal[name])
             print(f"  {name:<14} median |part| {np.median(np.abs(x)):.3f}  (gyro {np.median(np.abs(x[gy])) if gy.any() else math.nan:.3f}, "
                   f"no gyro {np.median(np.abs(x[~gy])) if (~gy).any() else math.nan:.3f})  mean {x.mean():+.3f}")
+        for _, line in sorted(f.causal_worst, reverse=True)[:12]:
+            print(f"    worst: {line}")
     print("\nANCHORS (still periods entered from motion):")
     for k, n in f.anchors.most_common():
         print(f"  {n:6d}  {k}")
