@@ -102,6 +102,94 @@ def concentric_bounds(t: np.ndarray, v: np.ndarray, i_peak: int, lo: int, hi: in
     return t_start, t_end
 
 
+#: A lockout plateau: the velocity holds within this range (m/s) for `_PLATEAU_S` ...
+_PLATEAU_RANGE_MPS = 0.03
+_PLATEAU_S = 0.12
+#: ...at a level no further than this from zero (a residual of drift correction, m/s)...
+_PLATEAU_MAX_LEVEL_MPS = 0.15
+#: ...with the bar's acceleration this close to zero (m/s^2)...
+_PLATEAU_MAX_ACCEL_MPS2 = 0.3
+#: ...and the bar never speeds up again by more than this before it goes down (m/s): a
+#: sticking region is followed by a second push, a lockout is not.
+_PLATEAU_REACCEL_MPS = 0.1
+#: ...the level is at most this share of the rep's peak velocity...
+_PLATEAU_MAX_SHARE = 0.25
+#: ...and until the bar goes down (for at most `_PLATEAU_HOLD_S`), the velocity stays within
+#: this (m/s) of a line no steeper than `_PLATEAU_MAX_SLOPE_MPS2` (drift of a rest).
+_PLATEAU_HOLD_MPS = 0.03
+_PLATEAU_HOLD_S = 0.6
+_PLATEAU_MAX_SLOPE_MPS2 = 0.15
+#: Levels below this need no correction (m/s).
+_PLATEAU_MIN_LEVEL_MPS = 0.01
+#: Searched for up to this long after the velocity fell below half the peak (s).
+_PLATEAU_SEARCH_S = 1.0
+
+
+def lockout_plateau(
+    t: np.ndarray, v: np.ndarray, a: np.ndarray, p: np.ndarray, i_peak: int, i_end: int, p_min: float
+) -> tuple[int, int, float] | None:
+    """A stop at lockout that the still detector did not anchor: ``(first, last, level)``.
+
+    After a concentric the bar rests at lockout, so its velocity is zero there; when the
+    still detector could not anchor that rest (a short hold, the causal velocity too far off
+    to trust), the drift-corrected velocity holds a small non-zero *level* instead -- the
+    residual drift, which would otherwise stretch or cut the concentric and bias its ROM.
+    The plateau is the first window after the velocity fell below half the peak where the
+    velocity is flat (`_PLATEAU_RANGE_MPS` over `_PLATEAU_S`), not accelerating, at a small
+    level (`_PLATEAU_MAX_LEVEL_MPS`, and at most `_PLATEAU_MAX_SHARE` of the peak) and at
+    lockout height (position at least ``p_min``). It counts only if it looks like a rest and
+    nothing else: the velocity then follows a slow drift line until the bar goes down (a
+    slow grind's last centimetres at constant speed end in a step down to a stop), and
+    the bar never speeds up again before it goes down (a sticking region is followed by a
+    second push). Samples ``i_peak..i_end`` are searched; None when there is no such plateau
+    or its level is already within a centimetre per second of zero.
+    """
+    pv = float(v[i_peak])
+    fell = np.flatnonzero(v[i_peak : i_end + 1] < 0.5 * pv)
+    if not fell.size:
+        return None
+    j0 = i_peak + int(fell[0])
+    stop = min(i_end + 1, int(np.searchsorted(t, t[j0] + _PLATEAU_SEARCH_S, side="right")))
+    steps = np.diff(t[j0:stop])
+    steps = steps[steps > 0]
+    if not steps.size:
+        return None
+    w = max(3, int(round(_PLATEAU_S / float(np.median(steps)))) + 1)
+    if stop - j0 < w:
+        return None
+    win_v = np.lib.stride_tricks.sliding_window_view(v[j0:stop], w)
+    win_a = np.lib.stride_tricks.sliding_window_view(a[j0:stop], w)
+    level = win_v.mean(axis=1)
+    ok = (
+        (win_v.max(axis=1) - win_v.min(axis=1) < _PLATEAU_RANGE_MPS)
+        & (np.abs(level) <= min(_PLATEAU_MAX_LEVEL_MPS, _PLATEAU_MAX_SHARE * pv))
+        & (np.abs(win_a.mean(axis=1)) < _PLATEAU_MAX_ACCEL_MPS2)
+        & (p[j0 : stop - w + 1] >= p_min)
+    )
+    hit = np.flatnonzero(ok)
+    if not hit.size:
+        return None
+    k = int(hit[0])
+    lvl = float(level[k])
+    first = j0 + k
+    if abs(lvl) < _PLATEAU_MIN_LEVEL_MPS:
+        return None
+    after = v[first : i_end + 1]
+    down = np.flatnonzero(after < lvl - _PLATEAU_REACCEL_MPS)
+    after = after[: int(down[0])] if down.size else after
+    if float(np.max(after)) > lvl + _PLATEAU_REACCEL_MPS:
+        return None
+    # Until the bar goes down (or for `_PLATEAU_HOLD_S`), a rest's velocity is its level plus
+    # a slow drift ramp -- a line; a slow crawl that then stops is a step.
+    n_hold = int(np.searchsorted(t[first : first + len(after)], t[first] + _PLATEAU_HOLD_S, side="right"))
+    tt, vv = t[first : first + n_hold] - t[first], after[:n_hold]
+    if len(vv) >= 3:
+        slope, icpt = np.polyfit(tt, vv, 1)
+        if abs(slope) > _PLATEAU_MAX_SLOPE_MPS2 or float(np.max(np.abs(vv - (slope * tt + icpt)))) > _PLATEAU_HOLD_MPS:
+            return None
+    return first, first + w - 1, lvl
+
+
 def concentric_metrics(
     t: np.ndarray,
     v: np.ndarray,
@@ -149,4 +237,4 @@ def concentric_metrics(
     return ConcentricMetrics(t_start, t_end, mcv, mpv, pv, t_pv, rom, power)
 
 
-__all__ = ["ConcentricMetrics", "concentric_bounds", "concentric_metrics", "integral"]
+__all__ = ["ConcentricMetrics", "concentric_bounds", "concentric_metrics", "integral", "lockout_plateau"]

@@ -45,7 +45,7 @@ from vbt.pipeline.events import (
     SetEnded,
     SetStarted,
 )
-from vbt.pipeline.metrics import ConcentricMetrics, concentric_bounds, concentric_metrics
+from vbt.pipeline.metrics import ConcentricMetrics, concentric_bounds, concentric_metrics, lockout_plateau
 from vbt.pipeline.quality import QualityInputs, rep_quality
 from vbt.pipeline.results import FailedAttempt, RepResult, SetResult
 from vbt.pipeline.settings import PipelineSettings
@@ -390,6 +390,20 @@ class RepFinder:
         m = concentric_metrics(
             t, v, s.a, s.ae, t_start, t_end, gravity_mps2=st.local_gravity_mps2, load_kg=st.load_kg
         )
+        # What is reported may be re-zeroed at an unanchored rest at lockout (`_rep_velocity`);
+        # what is decided never is: the correction must not turn a rise into a failed attempt
+        # or into nothing.
+        report, v_report = m, v
+        v_fix, rest_end = self._rep_velocity(ipk, lb, lt)
+        if rest_end >= 0:
+            # A negative residual puts the position's top before the rest: the end lies up to it.
+            jpk = lb + int(np.argmax(v_fix[lb : lt + 1]))
+            if v_fix[jpk] > 0:
+                f0, f1 = concentric_bounds(t, v_fix, jpk, lb, max(hi, rest_end))
+                report = concentric_metrics(
+                    t, v_fix, s.a, s.ae, f0, f1, gravity_mps2=st.local_gravity_mps2, load_kg=st.load_kg
+                )
+                v_report = v_fix
         rom = m.rom_m
         depth = None
         if self._descent_before(ib, m.start_s):
@@ -412,11 +426,11 @@ class RepFinder:
         at_lockout = depth is None or depth < prof.min_rom_m or rom >= (1.0 - st.lockout_tolerance_fraction) * depth
         if how == "still":
             if geom_ok and at_lockout:
-                self._accept(ib, it, m, at_s, out)
+                self._accept(ib, it, report, v_report, at_s, out)
                 return True
             return False
         if geom_ok and (at_lockout or rom >= st.failed_max_fraction * ref):
-            self._accept(ib, it, m, at_s, out)
+            self._accept(ib, it, report, v_report, at_s, out)
             return True
         context = (depth is not None and depth >= prof.min_rom_m) or median is not None
         if context and rom >= st.failed_min_rise_m and rom < st.failed_max_fraction * max(ref, prof.min_rom_m):
@@ -437,14 +451,51 @@ class RepFinder:
             return False
         return start_s - float(s.t[s.loc(self._top)]) <= _DESCENT_MAX_AGE_S
 
-    def _accept(self, ib: int, it: int, m: ConcentricMetrics, at_s: float, out: list[PipelineEvent]) -> None:
-        rep = self._make_rep(ib, m)
+    def _accept(
+        self, ib: int, it: int, m: ConcentricMetrics, v: np.ndarray, at_s: float, out: list[PipelineEvent]
+    ) -> None:
+        rep = self._make_rep(ib, m, v)
         if self.profile.pick_up_first and self._starts_new_set(rep.start_s) and self._held is None:
             self._held = _Held(float(self._s.p[self._s.loc(ib)]), rep, m)
             return
         self._emit_rep(rep, at_s, out)
 
-    def _make_rep(self, ib: int, m: ConcentricMetrics) -> RepResult:
+    def _rep_velocity(self, ipk: int, lb: int, lt: int) -> tuple[np.ndarray, int]:
+        """The stream's velocity, re-zeroed at this rep's lockout if the bar rested there unanchored.
+
+        A rest at lockout that the still detector did not anchor keeps the velocity's residual
+        drift (`lockout_plateau`); zero velocity there is one more ZUPT, applied as the linear
+        detrend does between anchors: a ramp from the piece's opening anchor to the plateau,
+        and back to zero at its closing anchor. Only this rep's metrics use it; the stream
+        (positions for segmentation) is left as it is. Returns the velocity and the last
+        sample of the rest (-1 when there was nothing to correct).
+        """
+        s = self._s
+        pid = int(s.piece[ipk])
+        pa = int(np.searchsorted(s.piece, pid, side="left"))
+        pz = int(np.searchsorted(s.piece, pid, side="right")) - 1
+        # The rest must be at lockout height: within the lockout tolerance of the rise's top.
+        p_min = float(s.p[lb] + (1.0 - self.settings.lockout_tolerance_fraction) * (s.p[lt] - s.p[lb]))
+        found = lockout_plateau(s.t, s.v, s.a, s.p, ipk, pz, p_min)
+        if found is None:
+            return s.v, -1
+        first, last, level = found
+        piece = s.pieces.get(pid)
+        t_a = float(piece.t_s[0]) if piece is not None and len(piece.t_s) else float(s.t[pa])
+        t_c = 0.5 * float(s.t[first] + s.t[last])
+        t_z = float(s.t[pz])
+        tt = s.t[pa : pz + 1]
+        ramp = np.full(len(tt), level)
+        rise = tt < t_c
+        ramp[rise] = level * (tt[rise] - t_a) / max(t_c - t_a, 1e-9)
+        if piece is None or piece.anchored:
+            fall = tt > t_c
+            ramp[fall] = level * (t_z - tt[fall]) / max(t_z - t_c, 1e-9)
+        v = s.v.copy()
+        v[pa : pz + 1] -= ramp
+        return v, last
+
+    def _make_rep(self, ib: int, m: ConcentricMetrics, v: np.ndarray) -> RepResult:
         s = self._s
         ecc = None
         if self._descent_before(ib, m.start_s):
@@ -485,7 +536,7 @@ class RepFinder:
             quality_reasons=reasons,
             eccentric_duration_s=ecc,
             t_s=s.t[inside].copy(),
-            velocity_mps=s.v[inside].copy(),
+            velocity_mps=v[inside].copy(),
         )
 
     def _starts_new_set(self, start_s: float) -> bool:
