@@ -61,6 +61,15 @@ _LONG_QUIET_S = 0.3
 #: grinds it is close to the true 0.25-0.5 m/s, so neither threshold alone separates them).
 _LONG_QUIET_UP_S = 0.6
 _GRIND_MIN_MPS = 0.2
+#: Below lockout height (this share of the set's median ROM above the segment's lowest point),
+#: an upward causal velocity over `_GRIND_MIN_UP_MPS` makes a quiet window a possible grind: it
+#: anchors only with the causal velocity under `_GRIND_STOP_MPS` (no quiet-run fallback).
+_GRIND_MAX_RISE = 0.9
+#: ...once the set's last rep was this slow (m/s): fast sets do not grind, and their reps'
+#: tops (a row's brief squeeze) must keep the quiet-run fallback.
+_GRIND_SET_MCV_MPS = 0.4
+_GRIND_MIN_UP_MPS = 0.03
+_GRIND_STOP_MPS = 0.03
 #: How much a brief stop's gravity direction corrects the gyro-carried orientation, and how
 #: much each second of a quiet rest does.
 _ENTRY_TRUST = 0.2
@@ -216,6 +225,7 @@ class StreamingPipeline:
         self._clip_warned = False
         self._no_still_warned = False
         self._qrun = 0
+        self._seg_pmin = 0.0  # lowest causal position of the open segment so far
         self._crun = 0
         self._wrun = 0
         self._g_break: float | None = None
@@ -732,6 +742,7 @@ class StreamingPipeline:
         self._seg_start = s
         self._integ = CausalIntegrator(self._p)
         self._prov_min = self._p
+        self._seg_pmin = self._p
         self._prov_top = None
         ls = s - b.base
         b.vc[ls] = 0.0
@@ -778,6 +789,9 @@ class StreamingPipeline:
         # constant velocity -- the accelerometer cannot tell it from a hold -- so it must last
         # longer before the fallback anchors it.
         need = np.where(v > _GRIND_MIN_MPS, _LONG_QUIET_UP_S, _LONG_QUIET_S) * self._rate
+        grind = self._possible_grind(g0, g1, v)
+        vmax = np.where(grind, _GRIND_STOP_MPS, vmax)
+        need = np.where(grind, np.inf, need)
         ok = q & ((np.abs(v) < vmax) | (elapsed > st.still_velocity_check_s) | (run >= need))
         # Fallback: long without an anchor, the velocity tests may be failing because the
         # gravity reading went wrong; a window quiet by accelerometer/gyro variance alone,
@@ -789,7 +803,7 @@ class StreamingPipeline:
             classic |= self._quiet(g0, g1, float(self._g_est))
         classic &= elapsed > _FALLBACK_AFTER_S
         crun = _run_lengths(classic, self._crun_before(g0))
-        ok |= classic & (crun >= _LONG_QUIET_S * self._rate)
+        ok |= classic & ~grind & (crun >= _LONG_QUIET_S * self._rate)
         hit = np.flatnonzero(ok)
         over = np.flatnonzero(elapsed > st.max_segment_s)
         if over.size and (not hit.size or over[0] < hit[0]):
@@ -855,6 +869,33 @@ class StreamingPipeline:
             flat &= rate < st.still_gyro_rate_rads
         q[n - len(flat) :] = flat
         return q
+
+    def _possible_grind(self, g0: int, g1: int, v: np.ndarray) -> np.ndarray:
+        """Samples where a quiet window may be a slow grind rather than a stop.
+
+        A bar rising at a constant few centimetres per second has no acceleration: to the
+        accelerometer it is still. The causal velocity tells the two apart only as far as it
+        can be trusted; its drift allowance is as large as the slowest deadlift's speed
+        (0.1 m/s), and the quiet-run fallbacks anchored grinds that simply lasted (slow deadlift
+        lockouts run at a steady 0.1-0.3 m/s for a second or more). So while the causal
+        velocity is upward and the bar is below lockout height -- it has risen less than
+        `_GRIND_MAX_RISE` of the set's median ROM from the segment's lowest point -- a quiet
+        window anchors only with the causal velocity within `_GRIND_STOP_MPS` of zero. A stop
+        whose causal velocity reads wrong still anchors by the fallbacks once that velocity has
+        carried the (causal) bar past lockout height. Only once the set's last rep was slower than
+        `_GRIND_SET_MCV_MPS` (sets grind near failure, not while fast); before the set has a rep
+        nothing is known of its ROM: no change.
+        """
+        b = self._buf
+        p = b.pc[b.sl(g0, g1)]
+        pmin = np.minimum.accumulate(np.concatenate(([self._seg_pmin], p)))[1:]
+        self._seg_pmin = float(pmin[-1]) if len(pmin) else self._seg_pmin
+        median = self.finder.median_rom()
+        st = self.finder.open_set
+        if median is None or st is None or not st.reps or st.reps[-1].mean_velocity_mps > _GRIND_SET_MCV_MPS:
+            return np.zeros(len(p), dtype=bool)
+        rise = p - pmin
+        return (v > _GRIND_MIN_UP_MPS) & (rise >= self.settings.turn_hysteresis_m) & (rise < _GRIND_MAX_RISE * median)
 
     def _crun_before(self, g0: int) -> int:
         return self._crun if g0 > self._seg_start + 1 else 0
