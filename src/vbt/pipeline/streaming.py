@@ -103,6 +103,13 @@ _SNAP_ENTRY_DEG = 30.0
 _STILL_BLOCK_S = 4.0
 #: A rest this long measures the gyro bias (s).
 _BIAS_REST_S = 2.0
+#: The bias-corrected velocity check at a stop after a descent and a rise of at least
+#: `_BIAS_RISE_FRACTION` of the exercise's minimum ROM each (see `_back_at_top`) is used from
+#: `_BIAS_MIN_S` after the opening anchor, while the acceleration error it implies stays below
+#: `_BIAS_MAX_MPS2`.
+_BIAS_RISE_FRACTION = 0.5
+_BIAS_MIN_S = 0.5
+_BIAS_MAX_MPS2 = 0.5
 #: Warn when no still period has been seen for this long since the start or a break.
 _NO_STILL_WARN_S = 20.0
 
@@ -226,6 +233,7 @@ class StreamingPipeline:
         self._no_still_warned = False
         self._qrun = 0
         self._seg_pmin = 0.0  # lowest causal position of the open segment so far
+        self._seg_p0 = 0.0  # causal position at the open segment's first sample
         self._crun = 0
         self._wrun = 0
         self._g_break: float | None = None
@@ -743,6 +751,7 @@ class StreamingPipeline:
         self._integ = CausalIntegrator(self._p)
         self._prov_min = self._p
         self._seg_pmin = self._p
+        self._seg_p0 = self._p
         self._prov_top = None
         ls = s - b.base
         b.vc[ls] = 0.0
@@ -775,7 +784,7 @@ class StreamingPipeline:
         b = self._buf
         st = self.settings
         g0, g1 = self._next, g_end
-        v, _ = self._causal(g0, g1)
+        v, p = self._causal(g0, g1)
         assert self._anchor is not None
         t = b.t[b.sl(g0, g1)]
         elapsed = t - float(b.t[self._seg_start - b.base])
@@ -789,10 +798,14 @@ class StreamingPipeline:
         # constant velocity -- the accelerometer cannot tell it from a hold -- so it must last
         # longer before the fallback anchors it.
         need = np.where(v > _GRIND_MIN_MPS, _LONG_QUIET_UP_S, _LONG_QUIET_S) * self._rate
-        grind = self._possible_grind(g0, g1, v)
+        # Lowest causal position of the segment so far, at each sample.
+        pmin = np.minimum.accumulate(np.concatenate(([self._seg_pmin], p)))[1:]
+        self._seg_pmin = float(pmin[-1]) if len(pmin) else self._seg_pmin
+        grind = self._possible_grind(p, pmin, v)
         vmax = np.where(grind, _GRIND_STOP_MPS, vmax)
         need = np.where(grind, np.inf, need)
-        ok = q & ((np.abs(v) < vmax) | (elapsed > st.still_velocity_check_s) | (run >= need))
+        vok = (np.abs(v) < vmax) | self._back_at_top(v, p, pmin, elapsed, vmax)
+        ok = q & (vok | (elapsed > st.still_velocity_check_s) | (run >= need))
         # Fallback: long without an anchor, the velocity tests may be failing because the
         # gravity reading went wrong; a window quiet by accelerometer/gyro variance alone,
         # lasting `_LONG_QUIET_S`, then anchors (and re-reads gravity).
@@ -837,6 +850,28 @@ class StreamingPipeline:
         self._provisional(g0, g1, out)
         self._next = g1
 
+    def _back_at_top(
+        self, v: np.ndarray, p: np.ndarray, pmin: np.ndarray, elapsed: np.ndarray, vmax: np.ndarray
+    ) -> np.ndarray:
+        """Samples where the bar went down, came back up and the bias-corrected velocity is small.
+
+        A gravity-reading or orientation error adds a ramp ``d t`` to the causal velocity and
+        ``d t^2 / 2`` to the position since the opening anchor. An eccentric-first rep starts and
+        ends at lockout, so back at the top the position error alone measures ``d``:
+        ``v - 2 (p - p0) / t`` is the velocity with that ramp removed. Below the top (a grind,
+        a sticking point) the position is lower than where the segment started, which makes
+        this estimate larger, not smaller. Used only after a descent and a rise of at least
+        `_BIAS_RISE_FRACTION` of the exercise's minimum ROM each (not for a segment that starts
+        at the bottom: a deadlift from the floor, a paused rep), from `_BIAS_MIN_S` after the
+        opening anchor and while the implied error is under `_BIAS_MAX_MPS2`.
+        """
+        half = _BIAS_RISE_FRACTION * self.settings.exercise.min_rom_m
+        dp = p - self._seg_p0
+        tt = np.maximum(elapsed, 1e-3)
+        vhat = v - 2.0 * dp / tt
+        return ((self._seg_p0 - pmin >= half) & (p - pmin >= half) & (elapsed >= _BIAS_MIN_S)
+                & (2.0 * np.abs(dp) / (tt * tt) < _BIAS_MAX_MPS2) & (np.abs(vhat) < vmax))
+
     def _flat(self, g0: int, g1: int) -> np.ndarray:
         """Quiet windows of the open segment: flat causal velocity, near-zero mean acceleration.
 
@@ -870,7 +905,7 @@ class StreamingPipeline:
         q[n - len(flat) :] = flat
         return q
 
-    def _possible_grind(self, g0: int, g1: int, v: np.ndarray) -> np.ndarray:
+    def _possible_grind(self, p: np.ndarray, pmin: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Samples where a quiet window may be a slow grind rather than a stop.
 
         A bar rising at a constant few centimetres per second has no acceleration: to the
@@ -886,10 +921,6 @@ class StreamingPipeline:
         `_GRIND_SET_MCV_MPS` (sets grind near failure, not while fast); before the set has a rep
         nothing is known of its ROM: no change.
         """
-        b = self._buf
-        p = b.pc[b.sl(g0, g1)]
-        pmin = np.minimum.accumulate(np.concatenate(([self._seg_pmin], p)))[1:]
-        self._seg_pmin = float(pmin[-1]) if len(pmin) else self._seg_pmin
         median = self.finder.median_rom()
         st = self.finder.open_set
         if median is None or st is None or not st.reps or st.reps[-1].mean_velocity_mps > _GRIND_SET_MCV_MPS:
