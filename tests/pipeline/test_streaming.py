@@ -210,3 +210,23 @@ def test_an_up_estimate_carried_wrong_is_restarted_at_the_next_still_period():
     assert len(found) == len(reps)
     for rep, mcv in zip(found, truth.mcv, strict=True):
         assert rep.mean_velocity_mps == pytest.approx(mcv, abs=0.03)
+
+
+def test_back_at_top_check_removes_a_constant_acceleration_error() -> None:
+    """At lockout after a squat, a gravity error d reads as v = d t, p - p0 = d t^2 / 2:
+    v - 2 (p - p0) / t is ~0 and the stop is accepted; a bar still 20 cm below the top is not."""
+    import numpy as np
+
+    from vbt.pipeline.settings import DEFAULT_SETTINGS
+    from vbt.pipeline.streaming import StreamingPipeline
+
+    pl = StreamingPipeline(DEFAULT_SETTINGS.with_changes(exercise="squat"))
+    pl._seg_p0 = 0.0
+    d, t = 0.06, np.array([3.0, 3.0])
+    p_true = np.array([0.0, -0.2])  # back at the top / still 20 cm below it
+    v = d * t  # true velocity 0 at both: a stop, or a grind's pause below the top
+    p = p_true + 0.5 * d * t * t
+    pmin = np.array([-0.5, -0.5])
+    vmax = np.full(2, 0.08)
+    assert not (np.abs(v) < vmax).any()  # the plain check refuses both
+    assert pl._back_at_top(v, p, pmin, t, vmax).tolist() == [True, False]
