@@ -103,6 +103,15 @@ _SNAP_ENTRY_DEG = 30.0
 _STILL_BLOCK_S = 4.0
 #: A rest this long measures the gyro bias (s).
 _BIAS_REST_S = 2.0
+#: Shorter quietness window (s) that confirms a stop right after a rise of at least
+#: `_BIAS_RISE_FRACTION` of the exercise's minimum ROM (a lockout): the final rep result waits
+#: for it, so it is most of the live latency. Elsewhere (handling, bottoms) `still_window_s`
+#: applies. Below `_CONFIRM_MIN_SAMPLES` samples (25 Hz) the short window is too noisy.
+_CONFIRM_S = 0.10
+_CONFIRM_MIN_SAMPLES = 5
+#: ...where the bar may still sway (postural sway, about a degree at under 1 Hz, peaks at
+#: ~3 deg/s): the gyro-rate test allows this multiple of `still_gyro_rate_rads`.
+_CONFIRM_GYRO_FACTOR = 2.0
 #: The bias-corrected velocity check at a stop after a descent and a rise of at least
 #: `_BIAS_RISE_FRACTION` of the exercise's minimum ROM each (see `_back_at_top`) is used from
 #: `_BIAS_MIN_S` after the opening anchor, while the acceleration error it implies stays below
@@ -198,6 +207,7 @@ class StreamingPipeline:
         self.finder = RepFinder(settings)
         self._det: StillnessDetector | None = None
         self._w = 3
+        self._wf = 3
         self._buf = _Buffer()
         self._state = _WAIT
         self._next = 0  # next global sample index the state machine has not processed
@@ -318,6 +328,9 @@ class StreamingPipeline:
             self._rate = rate
             self._det = StillnessDetector(self.settings, rate, bool(self.timebase.has_gyro))
             self._w = self._det.width
+            # Below `_CONFIRM_MIN_SAMPLES` samples the short window is too noisy (25 Hz): no shortcut.
+            wf = int(round(_CONFIRM_S * rate))
+            self._wf = min(self._w, wf) if wf >= _CONFIRM_MIN_SAMPLES else self._w
             self._trace_step = max(1, int(round(rate / self.settings.trace_rate_hz)))
         if chunk.break_before and self._buf.end > 0:
             self._on_break(out)
@@ -440,7 +453,14 @@ class StreamingPipeline:
         start = max(k - self._w + 1, b.base)
         self._enter_still(start, k)
 
-    def _enter_still(self, start_g: int, k: int) -> None:
+    def _enter_still(self, start_g: int, k: int, *, short: bool = False) -> None:
+        """Enter the still state; the stop's window is ``start_g..k``.
+
+        ``short``: confirmed by the short lockout window (`_CONFIRM_S`), too few samples of a
+        swaying bar to read gravity from (0.05-0.1 m/s^2 off at 5 samples, enough for the still
+        state's leaky velocity to leave the stop at once): the running estimate from rests is
+        the still period's reference until its first block re-measures it.
+        """
         b = self._buf
         self._state = _STILL
         self._still_start = start_g
@@ -461,6 +481,8 @@ class StreamingPipeline:
                 # swaying bar, so gravity only nudges it (acceleration rejection as in Fusion).
                 self._correct_orientation(k, u_meas, _ENTRY_TRUST)
         self._still_up, self._still_g_ref = self._gravity(start_g, k + 1)
+        if short and self._g_est is not None:
+            self._still_g_ref = self._g_est
         self._rest_blocks = 0
         self._leak_zi = np.zeros(1)
         if self._g_est is None:
@@ -788,7 +810,7 @@ class StreamingPipeline:
         assert self._anchor is not None
         t = b.t[b.sl(g0, g1)]
         elapsed = t - float(b.t[self._seg_start - b.base])
-        q = self._flat(g0, g1)
+        q = self._flat(g0, g1, self._w)
         # Length of the quiet run ending at each sample (for the long-quiet fallback).
         run = _run_lengths(q, self._quiet_run_before(g0))
         # The causal velocity drifts with any gravity-reading error (~0.05 m/s^2), so the
@@ -806,6 +828,13 @@ class StreamingPipeline:
         need = np.where(grind, np.inf, need)
         vok = (np.abs(v) < vmax) | self._back_at_top(v, p, pmin, elapsed, vmax)
         ok = q & (vok | (elapsed > st.still_velocity_check_s) | (run >= need))
+        # Right after a rise (a lockout), a shorter window confirms the stop.
+        short = np.zeros(len(v), dtype=bool)
+        if self._wf < self._w:
+            rose = p - pmin >= _BIAS_RISE_FRACTION * st.exercise.min_rom_m
+            if rose.any():
+                short = rose & vok & self._flat(g0, g1, self._wf, _CONFIRM_GYRO_FACTOR)
+                ok |= short
         # Fallback: long without an anchor, the velocity tests may be failing because the
         # gravity reading went wrong; a window quiet by accelerometer/gyro variance alone,
         # lasting `_LONG_QUIET_S`, then anchors (and re-reads gravity).
@@ -837,14 +866,15 @@ class StreamingPipeline:
         self._crun = int(crun[-1]) if len(crun) else 0
         if hit.size:
             k = g0 + int(hit[0])
-            if not q[k - g0] and self._calib is not None:
+            by_short = bool(short[k - g0]) and not q[k - g0]
+            if not q[k - g0] and not by_short and self._calib is not None:
                 # Anchored only by the fallback: the calibration had gone wrong; start it over.
                 self._calib = AccelCalibration(float(np.median(b.mean_n[b.sl(max(k - self._w + 1, b.base), k + 1)])))
             self._provisional(g0, k + 1, out)
-            e = k - self._w + 1
+            e = k - (self._wf if by_short else self._w) + 1
             at = float(b.arrival[k - b.base])
             self._close_segment(k, e, at, out, anchored=True)
-            self._enter_still(e, k)
+            self._enter_still(e, k, short=by_short)
             self._seg_floor = k
             return
         self._provisional(g0, g1, out)
@@ -872,17 +902,16 @@ class StreamingPipeline:
         return ((self._seg_p0 - pmin >= half) & (p - pmin >= half) & (elapsed >= _BIAS_MIN_S)
                 & (2.0 * np.abs(dp) / (tt * tt) < _BIAS_MAX_MPS2) & (np.abs(vhat) < vmax))
 
-    def _flat(self, g0: int, g1: int) -> np.ndarray:
+    def _flat(self, g0: int, g1: int, w: int, gyro_factor: float = 1.0) -> np.ndarray:
         """Quiet windows of the open segment: flat causal velocity, near-zero mean acceleration.
 
         A held bar trembles (6-12 Hz) and sways (< 1 Hz), but both integrate to a few mm/s;
-        motion, even a slow grind, changes velocity or has a mean acceleration. Windows of
-        `still_window_s` ending at each sample, entirely inside the segment after its first
-        sample.
+        motion, even a slow grind, changes velocity or has a mean acceleration. Windows of ``w``
+        samples ending at each sample, entirely inside the segment after its first sample;
+        ``gyro_factor`` scales the allowed mean gyro rate.
         """
         b = self._buf
         st = self.settings
-        w = self._w
         lo = max(g0 - w + 1, self._seg_start + 1)
         n = g1 - g0
         q = np.zeros(n, dtype=bool)
@@ -901,7 +930,7 @@ class StreamingPipeline:
             # back at the opening anchor's bias.
             win_g = np.lib.stride_tricks.sliding_window_view(b.gyro[b.sl(lo, g1)], w, axis=0)
             rate = np.linalg.norm(win_g.mean(axis=2) - self._anchor.gyro_bias, axis=1)
-            flat &= rate < st.still_gyro_rate_rads
+            flat &= rate < gyro_factor * st.still_gyro_rate_rads
         q[n - len(flat) :] = flat
         return q
 
