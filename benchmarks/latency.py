@@ -22,7 +22,9 @@ What it measures (the live-dashboard issue: "target median <= 150 ms, p95 <= 300
 
 Reps are matched to labels by concentric end within 0.35 s; unmatched labels (missed reps) and
 unmatched results (extra reps) are counted, not timed. Sensors: WitMotion, Polar H10,
-MetaWear and Thingy:52 in turn (WitMotion has no 25 Hz mode).
+MetaWear and Thingy:52 in turn (WitMotion has no 25 Hz mode); latency is also printed per
+sensor, because links pack notifications differently (a Polar H10 fills its MTU: ~36 samples,
+1.4 s at 25 Hz, arrive together).
 """
 
 from __future__ import annotations
@@ -68,6 +70,8 @@ class RateStats:
     stream_s: float = 0.0
     processing_s: float = 0.0
     sets: int = 0
+    #: Latencies (ms) per sensor family: how each link packs its notifications matters.
+    by_sensor: dict[str, list[float]] = field(default_factory=dict)
 
 
 def sensors_for(rate_hz: float) -> list[str]:
@@ -140,6 +144,7 @@ def run_rate(rate_hz: float, n_sets: int, seed: int) -> RateStats:
         assert all(abs(e - a) < 1e-6 for e, a, _ in finals), "emission time != arrival of the deciding sample"
         lat, missed, extra = match(finals, lockouts)
         stats.latencies_ms += lat
+        stats.by_sensor.setdefault(scenario.sensor, []).extend(lat)
         stats.confirm_ms += [(at - end) * 1000.0 for _, at, end in finals]
         stats.labelled += len(lockouts)
         stats.missed += missed
@@ -170,11 +175,14 @@ def main(argv: list[str] | None = None) -> int:
     print(header)
     print("-" * len(header))
     all_lat: list[float] = []
+    by_sensor: dict[str, list[float]] = {}
     ok = True
     total_samples = total_spent = 0.0
     for k, rate in enumerate(args.rates):
         st = run_rate(rate, n, args.seed + 1000 * k)
         all_lat += st.latencies_ms
+        for name, lat in st.by_sensor.items():
+            by_sensor.setdefault(name, []).extend(lat)
         total_samples += st.samples
         total_spent += st.processing_s
         med = statistics.median(st.latencies_ms) if st.latencies_ms else float("nan")
@@ -191,6 +199,12 @@ def main(argv: list[str] | None = None) -> int:
         print("-" * len(header))
         print(f"{'all':>6} {'':>4} {len(all_lat):>5} {'':>6} {'':>5} {statistics.median(all_lat):>9.0f} "
               f"{p95(all_lat):>7.0f} {max(all_lat):>7.0f} {'':>10} {1e6 * total_spent / max(total_samples, 1):>9.1f}")
+    if by_sensor:
+        print(f"\n{'sensor':>12} {'reps':>5} {'median ms':>9} {'p95 ms':>7}  (all rates)")
+        for name in SENSORS:
+            if by_sensor.get(name):
+                lat = by_sensor[name]
+                print(f"{name:>12} {len(lat):>5} {statistics.median(lat):>9.0f} {p95(lat):>7.0f}")
     print("\nmedian/p95/max: final rep event minus true lockout, over matched reps (link delay included);")
     print("confirm ms: median of decision time minus the pipeline's own concentric end (the pipeline's share);")
     print("us/sample: wall time in Session.process_item per decoded sample (decoder + pipeline + fatigue), one core")
