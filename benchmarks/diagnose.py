@@ -163,12 +163,12 @@ class DiagPipeline(StreamingPipeline):
         self.diag.breaks.append(float(self._buf.t[-1]) if len(self._buf.t) else math.nan)
         return super()._on_break(out)
 
-    def _enter_still(self, start_g, k):  # noqa: ANN001, ANN202
+    def _enter_still(self, start_g, k, **kw):  # noqa: ANN001, ANN202
         b = self._buf
         vc = float(b.vc[k - b.base]) if self._state == "moving" else 0.0
         self.diag.anchors.append({"t_start": float(b.t[max(start_g, b.base) - b.base]), "t_enter": float(b.t[k - b.base]),
                                   "from": self._state, "vc": vc})
-        return super()._enter_still(start_g, k)
+        return super()._enter_still(start_g, k, **kw)
 
     def _start_segment(self, s):  # noqa: ANN001, ANN202
         self._cur_causal = CausalRecord()
