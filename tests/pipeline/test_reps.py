@@ -63,6 +63,32 @@ def test_row_pick_up_is_not_a_rep_but_pendlay_reps_are() -> None:
     assert len(res2.reps) == 4
 
 
+def test_row_stand_up_before_setting_the_bar_down_is_not_a_rep() -> None:
+    """Standing up from the hang rises short of a row's top; the set-down then goes below the hang.
+
+    A partial last rep and a failed attempt also end short of the top, but the bar goes back to
+    the hang after them: they stay a rep and a failed attempt.
+    """
+    pick_up = [(0.0, 3.0), (0.55, 1.0), (0.0, 1.0), (-0.3, 1.0)]  # floor -> standing -> hinge (hang 0.25 m)
+    rows = [(0.32, 0.6), (0.0, 0.4), (-0.32, 0.8), (0.0, 0.4)] * 4
+    partial = [(0.22, 0.8), (0.0, 0.3), (-0.22, 0.7), (0.0, 0.6)]  # 69 % of the ROM
+    failed = [(0.10, 0.6), (0.0, 0.3), (-0.10, 0.5), (0.0, 0.6)]
+    finish = [(0.2, 0.7), (0.0, 1.5), (-0.45, 1.0), (0.0, 4.0)]  # stand up, set the bar down on the floor
+    for tail, reps, fails in [([], 4, 0), (partial, 5, 0), (partial + failed, 5, 1)]:
+        pl, events = analyse(make_path(pick_up + rows + tail + finish, SENSOR), "row")
+        res = pl.result()
+        assert len(res.reps) == reps, (tail, [r.rom_m for r in res.reps])
+        assert sum(len(st.failed_attempts) for st in res.sets) == fails
+        assert len(res.sets) == 1
+        if tail:
+            assert res.reps[-1].rom_m == pytest.approx(0.22, abs=0.03)
+        # Whatever was shown live for the stand-up was taken back.
+        shown = {(e.set_index, e.rep.index) for e in events if type(e).__name__ == "RepProvisional"}
+        kept = {(st.index, r.index) for st in res.sets for r in st.reps}
+        retracted = {(e.set_index, e.rep_index) for e in events if isinstance(e, RepRetracted)}
+        assert shown - kept <= retracted
+
+
 def test_provisional_of_a_failed_attempt_is_retracted() -> None:
     moves = [(0.0, 3.0), *squat_rep(), (-0.5, 1.2), (0.3, 1.0), (0.0, 1.5), (-0.35, 0.9), (0.0, 3.0)]
     _, events = analyse(make_path(moves, SENSOR), "squat")

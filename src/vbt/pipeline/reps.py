@@ -24,7 +24,12 @@ Concentric-first lifts (deadlift from the floor, OHP from the rack position, row
 descent before their first rep; the absolute ROM floor alone applies then. A bent-over row set
 starts with a pick-up from the floor (profile ``pick_up_first``): the first rep-sized rise of
 such a set is held until the next bottom -- if that bottom is clearly higher than where the
-rise began, it was the pick-up, not a rep (Pendlay rows return to the floor every rep).
+rise began, it was the pick-up, not a rep (Pendlay rows return to the floor every rep). The
+end of such a set mirrors it: the lifter stands up from the bent-over hang (the bar rises a
+few tenths of a metre, short of a rep's top) and sets the bar down, to the floor, below the
+hang. So a row rise that ends short of lockout -- a partial rep or a failed attempt by the
+rules above -- is decided only at the next bottom: if that bottom is clearly below where the
+rise began, it was standing up, and is nothing.
 
 Sets: a set starts with its first rep or failed attempt; `PipelineSettings.set_gap_s` without
 either ends it. All decisions depend only on the sample sequence, so the live path and
@@ -106,6 +111,23 @@ class _Held:
     bottom_p: float
     rep: RepResult
     metrics: ConcentricMetrics
+
+
+@dataclass(slots=True)
+class _Partial:
+    """A row rise that ended short of lockout, held for the stand-up check.
+
+    Exactly one of ``rep`` (a partial rep) and ``failed`` (a failed attempt) is set. ``below``:
+    the next bottom was clearly below where the rise began (a set-down, or drift).
+    """
+
+    bottom_p: float
+    end_s: float
+    start_s: float
+    below: bool = False
+    rep: RepResult | None = None
+    metrics: ConcentricMetrics | None = None
+    failed: ConcentricMetrics | None = None
 
 
 @dataclass(slots=True)
@@ -193,6 +215,7 @@ class RepFinder:
         self._decided = False
         self._stall_start_s: float | None = None
         self._held: _Held | None = None
+        self._partial: _Partial | None = None
         self._provisionals: list[_Provisional] = []
 
     # ------------------------------------------------------------------ public
@@ -213,11 +236,16 @@ class RepFinder:
             self._last_activity_s is None or start_s - self._last_activity_s < self.settings.set_gap_s
         ):
             pending = sum(1 for p in self._provisionals if p.set_index == self._open.index)
-            held = 1 if self._held is not None else 0
+            held = self._n_held()
             return self._open.index, len(self._open.reps) + held + pending + 1
         pending = sum(1 for p in self._provisionals if p.set_index == len(self.sets) + 1)
-        held = 1 if self._held is not None else 0
+        held = self._n_held()
         return len(self.sets) + 1, held + pending + 1
+
+    def _n_held(self) -> int:
+        """Reps decided but not yet emitted (pick-up and stand-up checks)."""
+        partial = self._partial is not None and self._partial.rep is not None
+        return (1 if self._held is not None else 0) + (1 if partial else 0)
 
     def add_provisional(self, set_index: int, rep_index: int, start_s: float, end_s: float) -> None:
         """Remember a provisional rep shown live, to confirm or retract it later."""
@@ -255,6 +283,7 @@ class RepFinder:
         """The stream broke: positions before and after are unrelated; restart the zigzag."""
         out: list[PipelineEvent] = []
         self._resolve_pending(at_s, out)
+        self._settle_partial(False, None, at_s, out)  # positions after a break are unrelated
         self._dir = 0
         self._ext = self._ref_max = self._ref_min = -1
         self._bottom = self._top = -1
@@ -271,11 +300,13 @@ class RepFinder:
             self._decide(self._bottom, self._ext, "timeout", at_s, out)
             self._decided = True
             self._stall_start_s = None
+        if self._partial is not None and t_now_s - self._partial.end_s >= gap:
+            self._settle_partial(True, self._lowest_since_top(), at_s, out)
         if self._held is not None and t_now_s - self._held.rep.end_s >= gap:
             self._release_held(at_s, out)
         stalled = self._stall_start_s is not None and not self._decided
         rested = self._last_activity_s is not None and t_now_s - self._last_activity_s >= gap
-        if self._open is not None and rested and self._held is None and not stalled:
+        if self._open is not None and rested and self._held is None and self._partial is None and not stalled:
             self._end_set(at_s, out)
         return out
 
@@ -283,6 +314,7 @@ class RepFinder:
         """End of input: resolve whatever is pending and end the open set."""
         out: list[PipelineEvent] = []
         self._resolve_pending(at_s, out)
+        self._settle_partial(True, self._lowest_since_top(), at_s, out)
         if self._held is not None:
             self._release_held(at_s, out)
         for p in list(self._provisionals):
@@ -424,20 +456,52 @@ class RepFinder:
             and m.peak_velocity_mps >= st.min_peak_velocity_mps
         )
         at_lockout = depth is None or depth < prof.min_rom_m or rom >= (1.0 - st.lockout_tolerance_fraction) * depth
+        # A row rise short of lockout, or short of the set's reps, may be the lifter standing up
+        # before setting the bar down: the next bottom tells (module docstring).
+        short = not at_lockout or (median is not None and rom < (1.0 - st.lockout_tolerance_fraction) * median)
+        defer = prof.pick_up_first and short
+        is_rep = geom_ok and (at_lockout or rom >= st.failed_max_fraction * ref)
         if how == "still":
             if geom_ok and at_lockout:
-                self._accept(ib, it, report, v_report, at_s, out)
+                self._settle_before(lb, at_s, out)
+                defer = defer and self._partial is None
+                if defer:
+                    self._defer(ib, lb, report, v_report, None)
+                else:
+                    self._accept(ib, it, report, v_report, at_s, out)
                 return True
             return False
-        if geom_ok and (at_lockout or rom >= st.failed_max_fraction * ref):
+        context = (depth is not None and depth >= prof.min_rom_m) or median is not None
+        failed = context and rom >= st.failed_min_rise_m and rom < st.failed_max_fraction * max(ref, prof.min_rom_m)
+        if is_rep or failed:
+            self._settle_before(lb, at_s, out)
+            defer = defer and self._partial is None
+        if defer and how == "descent" and (is_rep or failed):
+            self._defer(ib, lb, report, v_report, None if is_rep else m)
+            return True
+        if is_rep:
             self._accept(ib, it, report, v_report, at_s, out)
             return True
-        context = (depth is not None and depth >= prof.min_rom_m) or median is not None
-        if context and rom >= st.failed_min_rise_m and rom < st.failed_max_fraction * max(ref, prof.min_rom_m):
+        if failed:
             self._fail(m, at_s, out)
         else:
             self._retract_overlapping(m.start_s, m.end_s, at_s, out, "not a rep (range of motion or speed too small)")
         return True
+
+    def _settle_before(self, lb: int, at_s: float, out: list[PipelineEvent]) -> None:
+        """A new rep or failed attempt: a held row rise was its set's last only if this one
+        starts a new set."""
+        if self._partial is not None:
+            self._settle_partial(float(self._s.t[lb]) - self._partial.end_s >= self.settings.set_gap_s, None, at_s, out)
+
+    def _defer(self, ib: int, lb: int, m: ConcentricMetrics, v: np.ndarray, failed: ConcentricMetrics | None) -> None:
+        """Hold a row rise for the stand-up check: a rep (``failed`` None) or a failed attempt."""
+        part = _Partial(float(self._s.p[lb]), float(m.end_s), float(m.start_s))
+        if failed is None:
+            part.rep, part.metrics = self._make_rep(ib, m, v), m
+        else:
+            part.failed = failed
+        self._partial = part
 
     def _descent_before(self, ib: int, start_s: float) -> bool:
         """Whether the descent from the previous top to bottom ``ib`` leads into this rise.
@@ -454,9 +518,12 @@ class RepFinder:
     def _accept(
         self, ib: int, it: int, m: ConcentricMetrics, v: np.ndarray, at_s: float, out: list[PipelineEvent]
     ) -> None:
-        rep = self._make_rep(ib, m, v)
+        self._admit(self._make_rep(ib, m, v), float(self._s.p[self._s.loc(ib)]), m, at_s, out)
+
+    def _admit(self, rep: RepResult, bottom_p: float, m: ConcentricMetrics, at_s: float, out: list[PipelineEvent]) -> None:
+        """Emit a rep, or hold a row set's first rise for the pick-up check."""
         if self.profile.pick_up_first and self._starts_new_set(rep.start_s) and self._held is None:
-            self._held = _Held(float(self._s.p[self._s.loc(ib)]), rep, m)
+            self._held = _Held(bottom_p, rep, m)
             return
         self._emit_rep(rep, at_s, out)
 
@@ -576,8 +643,40 @@ class RepFinder:
         self._retract_overlapping(m.start_s, m.end_s, at_s, out, "failed attempt")
         out.append(FailedAttemptEvent(at_s, st.index, attempt, st))
 
+    def _lowest_since_top(self) -> float | None:
+        """Lowest position of the descent in progress (None when not descending)."""
+        s = self._s
+        if self._dir < 0 and self._ext >= s.base:
+            return float(s.p[s.loc(self._ext)])
+        return None
+
+    def _settle_partial(self, last: bool, lowest_p: float | None, at_s: float, out: list[PipelineEvent]) -> None:
+        """Decide a row rise held for the stand-up check.
+
+        ``last``: the set ended after it (no further rise within `set_gap_s`); ``lowest_p``:
+        the lowest position since, if not yet known from a bottom. Standing up is the last
+        rise of a set, followed by a descent clearly below where it began (to the floor);
+        anything else is what the rules made of it: a rep or a failed attempt.
+        """
+        part, self._partial = self._partial, None
+        if part is None:
+            return
+        below = part.below or (lowest_p is not None and lowest_p < part.bottom_p - _PICK_UP_RISE_M)
+        if last and below:
+            self._retract_overlapping(part.start_s, part.end_s, at_s, out, "standing up to set the bar down")
+        elif part.rep is not None and part.metrics is not None:
+            self._admit(part.rep, part.bottom_p, part.metrics, at_s, out)
+        elif part.failed is not None:
+            self._fail(part.failed, at_s, out)
+
     def _on_bottom(self, bottom: int, at_s: float, out: list[PipelineEvent]) -> None:
-        """A bottom was confirmed: settle a held pick-up candidate."""
+        """A bottom was confirmed: settle a held stand-up or pick-up candidate."""
+        part = self._partial
+        if part is not None and not part.below:
+            if float(self._s.p[self._s.loc(bottom)]) < part.bottom_p - _PICK_UP_RISE_M:
+                part.below = True  # wait: standing up if nothing follows before the set ends
+            else:
+                self._settle_partial(False, None, at_s, out)
         if self._held is None:
             return
         rise = float(self._s.p[self._s.loc(bottom)]) - self._held.bottom_p
@@ -628,6 +727,8 @@ class RepFinder:
         for p in self._provisionals:
             covered = p.end_s < final_until_s - 0.3
             if self._held is not None and _overlap(p, self._held.rep.start_s, self._held.rep.end_s):
+                covered = False
+            if self._partial is not None and _overlap(p, self._partial.start_s, self._partial.end_s):
                 covered = False
             if live_from is not None and p.end_s >= live_from:
                 covered = False
