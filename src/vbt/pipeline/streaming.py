@@ -132,8 +132,19 @@ _CONTACT_MAX_S = 0.12
 #: velocity instant) the velocity fell by at least `_CONTACT_MIN_DROP_MPS`...
 _CONTACT_WINDOW_S = 2.0
 _CONTACT_MIN_DROP_MPS = 0.1
+#: ...and the impact took less than this off the velocity (m/s): a bar lowered under control
+#: lands at well under 1 m/s; a faster landing is a drop from lockout, and dropped bumper
+#: plates rebound: after that impact the velocity is not zero.
+_CONTACT_MAX_DV_MPS = 1.0
 #: ...and a new contact needs the bar lifted and lowered again: none this soon after the last (s).
 _CONTACT_REFRACTORY_S = 0.5
+#: The live velocity is re-zeroed at a contact only when it reads further from zero than how
+#: well the contact's zero instant is known: `_CONTACT_RESET_MPS`, or what the next pull
+#: (up to `_CONTACT_PULL_MPS2`) adds in one sample step, which is more below 50 Hz (the
+#: first sample after the impact may already be a sample into the pull). Closer, the running
+#: estimate is the better one.
+_CONTACT_RESET_MPS = 0.1
+_CONTACT_PULL_MPS2 = 5.0
 
 
 @dataclass(slots=True)
@@ -258,6 +269,7 @@ class StreamingPipeline:
         self._seg_pmin = 0.0  # lowest causal position of the open segment so far
         self._seg_p0 = 0.0  # causal position at the open segment's first sample
         self._zeros: list[int] = []  # floor contacts of the open segment (global sample indices)
+        self._resets: list[int] = []  # ...those where the live velocity was re-zeroed
         self._contact_done = 0  # floor-contact candidates before this sample are decided
         self._crun = 0
         self._wrun = 0
@@ -790,6 +802,7 @@ class StreamingPipeline:
         self._seg_pmin = self._p
         self._seg_p0 = self._p
         self._zeros = []
+        self._resets = []
         self._contact_done = s + 1
         self._prov_top = None
         ls = s - b.base
@@ -832,8 +845,8 @@ class StreamingPipeline:
         # Time since the causal velocity was last zeroed: the opening anchor or a floor contact.
         since = elapsed
         after_contact = np.zeros(len(t), dtype=bool)
-        if self._zeros:
-            tz = b.t[np.array(self._zeros) - b.base]
+        if self._resets:
+            tz = b.t[np.array(self._resets) - b.base]
             j = np.searchsorted(tz, t, side="right")
             since = np.where(j > 0, t - tz[np.maximum(j - 1, 0)], elapsed)
             after_contact = t >= tz[0]
@@ -973,17 +986,25 @@ class StreamingPipeline:
                 continue
             vv = b.vc[b.sl(w0, k)]
             drop = float(vv.max()) - float(vv[-1])
-            if drop < _CONTACT_MIN_DROP_MPS:
+            if drop < _CONTACT_MIN_DROP_MPS or float(b.vc[z - b.base]) - float(vv[-1]) > _CONTACT_MAX_DV_MPS:
                 continue
-            # Zero velocity at z; integrate on from there.
+            # Zero velocity at z; integrate on from there (if the live velocity is off by more
+            # than the instant is known).
             lz = z - b.base
             self._zeros.append(z)
+            if abs(float(b.vc[lz])) <= self._contact_tol():
+                continue
+            self._resets.append(z)
             b.vc[lz] = 0.0
             self._integ = CausalIntegrator(float(b.pc[lz]), a_prev=float(b.ac[lz]))
             if z + 1 < g1:
                 self._causal(z + 1, g1)
         sl = b.sl(g0, g1)
         return b.vc[sl].copy(), b.pc[sl].copy()
+
+    def _contact_tol(self) -> float:
+        """How well a floor contact's zero-velocity instant is known (m/s)."""
+        return max(_CONTACT_RESET_MPS, _CONTACT_PULL_MPS2 / self._rate)
 
     def _back_at_top(
         self, v: np.ndarray, p: np.ndarray, pmin: np.ndarray, elapsed: np.ndarray, vmax: np.ndarray
@@ -1111,7 +1132,7 @@ class StreamingPipeline:
         zeros = [z - s for z in self._zeros if s < z < stop] or None
         kin = integrate_segment(
             a, dt, t, self._p, detrend=anchored, still_from=still_from, bias_known=calibrated, clipped=clip,
-            zeros=zeros,
+            zeros=zeros, zero_tol_mps=self._contact_tol(),
         )
         learn = True
         if up is None and anchored and float(np.min(x @ A.up)) > _PROJECTION_MAX_COS:
@@ -1122,7 +1143,7 @@ class StreamingPipeline:
             a_p = acc @ A.up - float(np.median(acc[: max(1, min(len(acc), self._w))] @ A.up))
             kin_p = integrate_segment(
                 a_p, dt, t, self._p, detrend=True, still_from=still_from, bias_known=calibrated, clipped=clip,
-                zeros=zeros,
+                zeros=zeros, zero_tol_mps=self._contact_tol(),
             )
             if abs(kin_p.drift_mps) < 0.5 * abs(kin.drift_mps):
                 a, kin, learn = a_p, kin_p, False

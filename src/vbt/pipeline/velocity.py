@@ -97,6 +97,7 @@ def integrate_segment(
     bias_known: bool = True,
     clipped: np.ndarray | None = None,
     zeros: list[int] | None = None,
+    zero_tol_mps: float = ZERO_INSTANT_TOL_MPS,
 ) -> SegmentKinematics:
     """ZUPT + drift removal over one segment that starts still and ends in a still window.
 
@@ -135,7 +136,7 @@ def integrate_segment(
         clipped: Per-sample full-scale flags; when any is set the non-bias part of the drift
             is put on the clipped samples (that is where a saturated sensor loses acceleration).
         zeros: Samples inside the segment where the bar's velocity is known to be zero for an
-            instant (floor contacts), to within `ZERO_INSTANT_TOL_MPS`. What the correction
+            instant (floor contacts), to within ``zero_tol_mps``. What the correction
             above leaves there beyond that tolerance is removed too, interpolated linearly
             between consecutive zero instants (see `_through_zeros`), also when the segment
             did not end still (``detrend`` False).
@@ -150,7 +151,8 @@ def integrate_segment(
     if not detrend or abs(kin.drift_mps) < _ZEROS_MIN_DRIFT_MPS:
         return kin
     v_raw = cumtrapz(accel_mps2, dt_s)
-    fixed = _through_zeros(v_raw, kin.velocity_mps, t_s, zeros, detrend=detrend, still_from=still_from)
+    fixed = _through_zeros(v_raw, kin.velocity_mps, t_s, zeros, detrend=detrend, still_from=still_from,
+                           tol=zero_tol_mps)
     if fixed is None:
         return kin
     v, local = fixed
@@ -158,7 +160,8 @@ def integrate_segment(
 
 
 def _through_zeros(
-    v_raw: np.ndarray, v: np.ndarray, t_s: np.ndarray, zeros: list[int], *, detrend: bool, still_from: int | None
+    v_raw: np.ndarray, v: np.ndarray, t_s: np.ndarray, zeros: list[int], *, detrend: bool, still_from: int | None,
+    tol: float,
 ) -> tuple[np.ndarray, float] | None:
     """``v`` also zero (to within the tolerance) at the ``zeros``; returns it and the largest
     drift between zero points (None when no zero instant lies inside).
@@ -166,11 +169,10 @@ def _through_zeros(
     A segment with no still period for many seconds (a touch-and-go deadlift set: the bar
     bounces off the floor between reps) gets one drift correction from its two ends, which
     cannot follow a bias that changed, nor an error that grew rep by rep. Each floor contact
-    is a zero-velocity update of its own: the residual there, less the tolerance (how well the
-    instant is known), is removed, linearly interpolated in time between the segment's start
-    (zero by construction), the contacts, and the start of the closing still window (zero
-    after the fit). Without a closing still period the last contact's residual is kept
-    to the end.
+    is a zero-velocity update of its own: a residual there larger than ``tol`` (how well the
+    instant is known; smaller ones are consistent with zero and left alone) is removed,
+    linearly interpolated in time between the segment's start (zero by construction), the
+    contacts, and the start of the closing still window (zero after the fit).
     """
     n = len(v)
     end = None
@@ -179,7 +181,7 @@ def _through_zeros(
     ks = sorted({int(z) for z in zeros if 0 < int(z) < (end if end is not None else n)})
     if not ks or (detrend and len(ks) < _MIN_ZEROS):
         return None
-    res = np.array([float(v[k]) if abs(float(v[k])) > ZERO_INSTANT_TOL_MPS else 0.0 for k in ks])
+    res = np.array([float(v[k]) if abs(float(v[k])) > tol else 0.0 for k in ks])
     kt = [float(t_s[0]), *(float(t_s[k]) for k in ks)]
     kr = [0.0, *res.tolist()]
     if end is not None:
