@@ -19,7 +19,7 @@ from vbt.errors import UnknownExerciseError
 
 #: Version of the analysis algorithm; written to every `AnalysisResult` and bumped whenever
 #: the output for the same input changes (golden files are regenerated with it).
-ALGORITHM_VERSION = "1.4"
+ALGORITHM_VERSION = "1.5"
 
 
 @dataclass(frozen=True, slots=True)
