@@ -19,7 +19,7 @@ from vbt.errors import UnknownExerciseError
 
 #: Version of the analysis algorithm; written to every `AnalysisResult` and bumped whenever
 #: the output for the same input changes (golden files are regenerated with it).
-ALGORITHM_VERSION = "1.4"
+ALGORITHM_VERSION = "1.5"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +42,9 @@ class ExerciseProfile:
             from the floor to the shoulders, carrying it) are not reps.
         pick_up_first: The set begins with a pick-up from the floor that is not a rep (bent-over
             row): a first concentric that starts clearly lower than the next one is rejected.
+        floor_contacts: Every rep starts from the floor (deadlift): the plates landing on the
+            floor between reps -- touched or bounced, without a stop -- stop the bar, a
+            zero-velocity instant the live velocity is re-zeroed at (`vbt.pipeline.streaming`).
     """
 
     name: str
@@ -51,6 +54,7 @@ class ExerciseProfile:
     typical_rom_m: float
     max_rom_m: float
     pick_up_first: bool = False
+    floor_contacts: bool = False
 
 
 # ROM ranges: squat 0.4-0.7 m, bench 0.3-0.55 m (arm length and arch), deadlift 0.45-0.7 m,
@@ -64,7 +68,7 @@ EXERCISES: dict[str, ExerciseProfile] = {
         ExerciseProfile("front-squat", "Front squat", False, 0.18, 0.55, 1.0),
         ExerciseProfile("bench", "Bench press", False, 0.12, 0.42, 0.8),
         ExerciseProfile("incline-bench", "Incline bench press", False, 0.12, 0.45, 0.8),
-        ExerciseProfile("deadlift", "Deadlift", True, 0.18, 0.55, 0.95),
+        ExerciseProfile("deadlift", "Deadlift", True, 0.18, 0.55, 0.95, floor_contacts=True),
         ExerciseProfile("ohp", "Overhead press", True, 0.15, 0.50, 0.9),
         ExerciseProfile("row", "Barbell row", True, 0.10, 0.38, 0.75, pick_up_first=True),
         ExerciseProfile("generic", "Generic lift", False, 0.10, 0.45, 1.5),

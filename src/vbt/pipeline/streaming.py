@@ -121,6 +121,30 @@ _BIAS_MIN_S = 0.5
 _BIAS_MAX_MPS2 = 0.5
 #: Warn when no still period has been seen for this long since the start or a break.
 _NO_STILL_WARN_S = 20.0
+#: Floor contacts (`ExerciseProfile.floor_contacts`, see `_floor_contacts`): plates landing on
+#: the floor stop the bar in 10-25 ms -- 0.1 m/s stopped in 25 ms is 4 m/s^2 on average -- an
+#: upward spike of at least `_CONTACT_MIN_MPS2` that is over (back under half its peak) within
+#: `_CONTACT_MAX_S` (an impact, with the sensor's anti-alias filter spreading it over a few
+#: samples at low rates; a pull's acceleration builds and lasts for tenths of a second)...
+_CONTACT_MIN_MPS2 = 4.0
+_CONTACT_MAX_S = 0.12
+#: ...after the bar was lowered: in the `_CONTACT_WINDOW_S` before it (since the last zero-
+#: velocity instant) the velocity fell by at least `_CONTACT_MIN_DROP_MPS`...
+_CONTACT_WINDOW_S = 2.0
+_CONTACT_MIN_DROP_MPS = 0.1
+#: ...and the impact took less than this off the velocity (m/s): a bar lowered under control
+#: lands at well under 1 m/s; a faster landing is a drop from lockout, and dropped bumper
+#: plates rebound: after that impact the velocity is not zero.
+_CONTACT_MAX_DV_MPS = 1.0
+#: ...and a new contact needs the bar lifted and lowered again: none this soon after the last (s).
+_CONTACT_REFRACTORY_S = 0.5
+#: The live velocity is re-zeroed at a contact only when it reads further from zero than how
+#: well the contact's zero instant is known: `_CONTACT_RESET_MPS`, or what the next pull
+#: (up to `_CONTACT_PULL_MPS2`) adds in one sample step, which is more below 50 Hz (the
+#: first sample after the impact may already be a sample into the pull). Closer, the running
+#: estimate is the better one.
+_CONTACT_RESET_MPS = 0.1
+_CONTACT_PULL_MPS2 = 5.0
 
 
 @dataclass(slots=True)
@@ -244,6 +268,9 @@ class StreamingPipeline:
         self._qrun = 0
         self._seg_pmin = 0.0  # lowest causal position of the open segment so far
         self._seg_p0 = 0.0  # causal position at the open segment's first sample
+        self._zeros: list[int] = []  # floor contacts of the open segment (global sample indices)
+        self._resets: list[int] = []  # ...those where the live velocity was re-zeroed
+        self._contact_done = 0  # floor-contact candidates before this sample are decided
         self._crun = 0
         self._wrun = 0
         self._g_break: float | None = None
@@ -774,6 +801,9 @@ class StreamingPipeline:
         self._prov_min = self._p
         self._seg_pmin = self._p
         self._seg_p0 = self._p
+        self._zeros = []
+        self._resets = []
+        self._contact_done = s + 1
         self._prov_top = None
         ls = s - b.base
         b.vc[ls] = 0.0
@@ -808,14 +838,24 @@ class StreamingPipeline:
         g0, g1 = self._next, g_end
         v, p = self._causal(g0, g1)
         assert self._anchor is not None
+        if st.exercise.floor_contacts:
+            v, p = self._floor_contacts(g0, g1, v, p)
         t = b.t[b.sl(g0, g1)]
         elapsed = t - float(b.t[self._seg_start - b.base])
+        # Time since the causal velocity was last zeroed: the opening anchor or a floor contact.
+        since = elapsed
+        after_contact = np.zeros(len(t), dtype=bool)
+        if self._resets:
+            tz = b.t[np.array(self._resets) - b.base]
+            j = np.searchsorted(tz, t, side="right")
+            since = np.where(j > 0, t - tz[np.maximum(j - 1, 0)], elapsed)
+            after_contact = t >= tz[0]
         q = self._flat(g0, g1, self._w)
         # Length of the quiet run ending at each sample (for the long-quiet fallback).
         run = _run_lengths(q, self._quiet_run_before(g0))
         # The causal velocity drifts with any gravity-reading error (~0.05 m/s^2), so the
-        # allowed velocity grows with time since the last anchor.
-        vmax = st.still_max_velocity_mps + _DRIFT_ALLOWANCE * elapsed
+        # allowed velocity grows with time since the last anchor (or floor contact).
+        vmax = st.still_max_velocity_mps + _DRIFT_ALLOWANCE * since
         # A quiet run while the causal velocity says the bar is rising may be a slow grind at
         # constant velocity -- the accelerometer cannot tell it from a hold -- so it must last
         # longer before the fallback anchors it.
@@ -826,7 +866,9 @@ class StreamingPipeline:
         grind = self._possible_grind(p, pmin, v)
         vmax = np.where(grind, _GRIND_STOP_MPS, vmax)
         need = np.where(grind, np.inf, need)
-        vok = (np.abs(v) < vmax) | self._back_at_top(v, p, pmin, elapsed, vmax)
+        # (The bias-corrected check models the error as a ramp since the opening anchor: not
+        # after the velocity was re-zeroed at a floor contact.)
+        vok = (np.abs(v) < vmax) | (self._back_at_top(v, p, pmin, elapsed, vmax) & ~after_contact)
         ok = q & (vok | (elapsed > st.still_velocity_check_s) | (run >= need))
         # Right after a rise (a lockout), a shorter window confirms the stop.
         short = np.zeros(len(v), dtype=bool)
@@ -879,6 +921,90 @@ class StreamingPipeline:
             return
         self._provisional(g0, g1, out)
         self._next = g1
+
+    def _floor_contacts(self, g0: int, g1: int, v: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Re-zero the causal velocity where the plates land on the floor; returns the new v, p.
+
+        In a touch-and-go deadlift set the bar never rests: it is lowered, the plates hit the
+        floor and the next pull starts at once. With no still period the causal velocity drifts
+        (over a metre per second within ten seconds), so neither the brief lockouts nor later
+        rests on the floor pass the stop test, and the reps are lost or reported as failed
+        attempts. Yet the landing itself stops the bar: once the impact is over the plates are
+        on the floor and the bar's vertical velocity is zero -- for an instant when the pull
+        follows at once, longer on a touch. An impact is an upward acceleration spike (see
+        `_CONTACT_MIN_MPS2`) that ends within `_CONTACT_MAX_S`, after the bar was lowered (the
+        velocity fell by `_CONTACT_MIN_DROP_MPS` over the last `_CONTACT_WINDOW_S`): a pull
+        accelerates the bar for tenths of a second, not in a spike that ends a descent. (The
+        bar's position is not checked: it drifts with the velocity, and the contacts are needed
+        most where the drift is largest.) The velocity is zeroed at the first sample after the
+        spike's peak back under half of it (where the impact force has ended; on the simulator
+        corpus the true velocity there is within ~0.05 m/s of zero at every rate, ringing of
+        the bar included; a refractory `_CONTACT_REFRACTORY_S` keeps the ringing from counting
+        again). That is good enough for the stop tests; the final drift correction uses the
+        contacts only where the segment's own ends do not suffice (`integrate_segment`'s
+        ``zeros``). Decisions use only samples up to the contact's end, and a spike still open
+        at the chunk's end is decided with the next chunk (chunking-invariant).
+        """
+        b = self._buf
+        rate = self._rate
+        lo = max(g0 - int(math.ceil(_CONTACT_MAX_S * rate)) - 2, self._seg_start + 1, b.base + 1)
+        if g1 <= lo:
+            return v, p
+        a = b.ac[b.sl(lo, g1)]
+        cand = np.flatnonzero((a[1:] >= _CONTACT_MIN_MPS2) & (a[:-1] < _CONTACT_MIN_MPS2)) + 1
+        win = int(round(_CONTACT_WINDOW_S * rate))
+        for c in cand.tolist():
+            k = lo + c
+            if k < self._contact_done:
+                continue
+            # The pulse: follow the peak until the acceleration is back under half of it, for
+            # at most `_CONTACT_MAX_S`.
+            tk = float(b.t[k - b.base])
+            m = k
+            z = -1
+            j = k + 1
+            while j < g1:
+                aj = float(b.ac[j - b.base])
+                if float(b.t[j - b.base]) - tk > _CONTACT_MAX_S:
+                    break
+                if aj > float(b.ac[m - b.base]):
+                    m = j
+                elif aj < 0.5 * float(b.ac[m - b.base]):
+                    z = j
+                    break
+                j += 1
+            if j >= g1:
+                break  # still inside the spike: decided with the next chunk
+            self._contact_done = j + 1
+            if z < 0 or z < g0:
+                continue  # too long for an impact, or decided with the previous chunk
+            last = self._zeros[-1] if self._zeros else None
+            if last is not None and tk - float(b.t[last - b.base]) < _CONTACT_REFRACTORY_S:
+                continue
+            w0 = max(self._seg_start, k - win, b.base, last if last is not None else self._seg_start)
+            if k - 1 <= w0:
+                continue
+            vv = b.vc[b.sl(w0, k)]
+            drop = float(vv.max()) - float(vv[-1])
+            if drop < _CONTACT_MIN_DROP_MPS or float(b.vc[z - b.base]) - float(vv[-1]) > _CONTACT_MAX_DV_MPS:
+                continue
+            # Zero velocity at z; integrate on from there (if the live velocity is off by more
+            # than the instant is known).
+            lz = z - b.base
+            self._zeros.append(z)
+            if abs(float(b.vc[lz])) <= self._contact_tol():
+                continue
+            self._resets.append(z)
+            b.vc[lz] = 0.0
+            self._integ = CausalIntegrator(float(b.pc[lz]), a_prev=float(b.ac[lz]))
+            if z + 1 < g1:
+                self._causal(z + 1, g1)
+        sl = b.sl(g0, g1)
+        return b.vc[sl].copy(), b.pc[sl].copy()
+
+    def _contact_tol(self) -> float:
+        """How well a floor contact's zero-velocity instant is known (m/s)."""
+        return max(_CONTACT_RESET_MPS, _CONTACT_PULL_MPS2 / self._rate)
 
     def _back_at_top(
         self, v: np.ndarray, p: np.ndarray, pmin: np.ndarray, elapsed: np.ndarray, vmax: np.ndarray
@@ -1001,8 +1127,12 @@ class StreamingPipeline:
         still_from = None if w0 is None else w0 - s
         calibrated = self._calib is not None and self._calib.ready
         clip = b.clipped[sl]
+        # Floor contacts inside the segment are zero-velocity instants too (`_floor_contacts`).
+        stop = e if w0 is None else w0
+        zeros = [z - s for z in self._zeros if s < z < stop] or None
         kin = integrate_segment(
-            a, dt, t, self._p, detrend=anchored, still_from=still_from, bias_known=calibrated, clipped=clip
+            a, dt, t, self._p, detrend=anchored, still_from=still_from, bias_known=calibrated, clipped=clip,
+            zeros=zeros, zero_tol_mps=self._contact_tol(),
         )
         learn = True
         if up is None and anchored and float(np.min(x @ A.up)) > _PROJECTION_MAX_COS:
@@ -1012,7 +1142,8 @@ class StreamingPipeline:
             # zero velocity at the closing stop (model selection by the ZUPT residual).
             a_p = acc @ A.up - float(np.median(acc[: max(1, min(len(acc), self._w))] @ A.up))
             kin_p = integrate_segment(
-                a_p, dt, t, self._p, detrend=True, still_from=still_from, bias_known=calibrated, clipped=clip
+                a_p, dt, t, self._p, detrend=True, still_from=still_from, bias_known=calibrated, clipped=clip,
+                zeros=zeros, zero_tol_mps=self._contact_tol(),
             )
             if abs(kin_p.drift_mps) < 0.5 * abs(kin.drift_mps):
                 a, kin, learn = a_p, kin_p, False
@@ -1031,7 +1162,7 @@ class StreamingPipeline:
             accel_event_mps2=a_ev,
             filled=b.filled[sl].copy(),
             clipped=b.clipped[sl].copy(),
-            drift_mps=kin.drift_mps,
+            drift_mps=float(kin.local_drift_mps),
             anchored=anchored,
             anchor_before_s=max(0.0, float(t[0]) - A.start_s),
             segment_s=float(t[-1] - t[0]),

@@ -29,6 +29,14 @@ _SLOPE_RIDGE_S2 = 0.002
 _BURST_MPS2 = 5.0
 #: A closing still window needs this many samples for the two-part fit.
 _MIN_STILL_SAMPLES = 3
+#: How well the velocity is known to be zero at a zero-velocity instant inside a segment (a
+#: floor contact, `vbt.pipeline.streaming`): residuals within this are left alone (m/s).
+ZERO_INSTANT_TOL_MPS = 0.1
+#: A segment that ends still uses its zero instants only when it has this many: over one rep
+#: cycle the two-part fit above is the better model (its acceleration-proportional part puts
+#: an impact's error at the impact), over several it is not.
+_MIN_ZEROS = 2
+_ZEROS_MIN_DRIFT_MPS = 0.3
 
 
 def cumtrapz(y: np.ndarray, dt_s: np.ndarray, y0: float = 0.0, prev: float | None = None) -> np.ndarray:
@@ -62,12 +70,20 @@ class SegmentKinematics:
         velocity_mps: Vertical velocity, zero at both ends.
         position_m: Vertical position (continuous with the previous segment).
         drift_mps: Velocity the plain integration reached at the closing anchor, i.e. the
-            drift the detrend removed (a quality indicator).
+            drift the detrend removed.
+        local_drift_mps: The largest drift removed between two consecutive zero-velocity
+            points (the ends and any zero instants inside; a quality indicator). Equals
+            ``drift_mps`` without zero instants inside.
     """
 
     velocity_mps: np.ndarray
     position_m: np.ndarray
     drift_mps: float
+    local_drift_mps: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.local_drift_mps is None:
+            self.local_drift_mps = self.drift_mps
 
 
 def integrate_segment(
@@ -80,6 +96,8 @@ def integrate_segment(
     still_from: int | None = None,
     bias_known: bool = True,
     clipped: np.ndarray | None = None,
+    zeros: list[int] | None = None,
+    zero_tol_mps: float = ZERO_INSTANT_TOL_MPS,
 ) -> SegmentKinematics:
     """ZUPT + drift removal over one segment that starts still and ends in a still window.
 
@@ -117,10 +135,78 @@ def integrate_segment(
             uncalibrated bias is not mistaken for an acceleration-proportional error.
         clipped: Per-sample full-scale flags; when any is set the non-bias part of the drift
             is put on the clipped samples (that is where a saturated sensor loses acceleration).
+        zeros: Samples inside the segment where the bar's velocity is known to be zero for an
+            instant (floor contacts), to within ``zero_tol_mps``. What the correction
+            above leaves there beyond that tolerance is removed too, interpolated linearly
+            between consecutive zero instants (see `_through_zeros`), also when the segment
+            did not end still (``detrend`` False).
 
     Returns:
         The segment's kinematics.
     """
+    kin = _integrate(accel_mps2, dt_s, t_s, p0_m, detrend=detrend, still_from=still_from, bias_known=bias_known,
+                     clipped=clipped)
+    if not zeros or len(kin.velocity_mps) < 3:
+        return kin
+    if not detrend or abs(kin.drift_mps) < _ZEROS_MIN_DRIFT_MPS:
+        return kin
+    v_raw = cumtrapz(accel_mps2, dt_s)
+    fixed = _through_zeros(v_raw, kin.velocity_mps, t_s, zeros, detrend=detrend, still_from=still_from,
+                           tol=zero_tol_mps)
+    if fixed is None:
+        return kin
+    v, local = fixed
+    return SegmentKinematics(v, cumtrapz(v, dt_s, p0_m), kin.drift_mps, local)
+
+
+def _through_zeros(
+    v_raw: np.ndarray, v: np.ndarray, t_s: np.ndarray, zeros: list[int], *, detrend: bool, still_from: int | None,
+    tol: float,
+) -> tuple[np.ndarray, float] | None:
+    """``v`` also zero (to within the tolerance) at the ``zeros``; returns it and the largest
+    drift between zero points (None when no zero instant lies inside).
+
+    A segment with no still period for many seconds (a touch-and-go deadlift set: the bar
+    bounces off the floor between reps) gets one drift correction from its two ends, which
+    cannot follow a bias that changed, nor an error that grew rep by rep. Each floor contact
+    is a zero-velocity update of its own: a residual there larger than ``tol`` (how well the
+    instant is known; smaller ones are consistent with zero and left alone) is removed,
+    linearly interpolated in time between the segment's start (zero by construction), the
+    contacts, and the start of the closing still window (zero after the fit).
+    """
+    n = len(v)
+    end = None
+    if detrend:
+        end = n - 1 if still_from is None else min(max(int(still_from), 1), n - 1)
+    ks = sorted({int(z) for z in zeros if 0 < int(z) < (end if end is not None else n)})
+    if not ks or (detrend and len(ks) < _MIN_ZEROS):
+        return None
+    res = np.array([float(v[k]) if abs(float(v[k])) > tol else 0.0 for k in ks])
+    kt = [float(t_s[0]), *(float(t_s[k]) for k in ks)]
+    kr = [0.0, *res.tolist()]
+    if end is not None:
+        kt.append(float(t_s[end]))
+        kr.append(0.0)
+    out = v - np.interp(t_s, np.array(kt), np.array(kr))
+    # Drift: the largest change of the whole correction between consecutive zero points.
+    corr = v_raw - out
+    pts = [0, *ks] + ([end] if end is not None else [n - 1])
+    local = max((float(corr[b] - corr[a]) for a, b in zip(pts[:-1], pts[1:], strict=True)), key=abs)
+    return out, local
+
+
+def _integrate(
+    accel_mps2: np.ndarray,
+    dt_s: np.ndarray,
+    t_s: np.ndarray,
+    p0_m: float,
+    *,
+    detrend: bool,
+    still_from: int | None,
+    bias_known: bool,
+    clipped: np.ndarray | None,
+) -> SegmentKinematics:
+    """`integrate_segment` without zero instants."""
     v = cumtrapz(accel_mps2, dt_s)
     drift = float(v[-1]) if len(v) else 0.0
     usable = still_from is not None and len(v) - max(still_from, 1) >= _MIN_STILL_SAMPLES
@@ -159,10 +245,12 @@ def integrate_segment(
 class CausalIntegrator:
     """Forward integration from the last still anchor, continued chunk by chunk (live view)."""
 
-    def __init__(self, p0_m: float = 0.0) -> None:
+    def __init__(self, p0_m: float = 0.0, *, a_prev: float | None = None) -> None:
+        """Start at rest at ``p0_m``; ``a_prev`` is the acceleration at that sample (None: the
+        first sample integrated is the start)."""
         self.v = 0.0
         self.p = p0_m
-        self._a_prev: float | None = None
+        self._a_prev: float | None = a_prev
 
     def update(self, accel_mps2: np.ndarray, dt_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Velocity and position at each new sample."""
