@@ -27,9 +27,9 @@ such a set is held until the next bottom -- if that bottom is clearly higher tha
 rise began, it was the pick-up, not a rep (Pendlay rows return to the floor every rep). The
 end of such a set mirrors it: the lifter stands up from the bent-over hang (the bar rises a
 few tenths of a metre, short of a rep's top) and sets the bar down, to the floor, below the
-hang. So a row rise that ends short of lockout -- a partial rep or a failed attempt by the
-rules above -- is decided only at the next bottom: if that bottom is clearly below where the
-rise began, it was standing up, and is nothing.
+hang. So a row rise that ends short of lockout or of the set's reps -- a partial rep or a
+failed attempt by the rules above -- is held: if it turns out to be the set's last rise and
+the bar then went clearly below where it began, it was standing up, and is nothing.
 
 Sets: a set starts with its first rep or failed attempt; `PipelineSettings.set_gap_s` without
 either ends it. All decisions depend only on the sample sequence, so the live path and
@@ -117,17 +117,14 @@ class _Held:
 class _Partial:
     """A row rise that ended short of lockout, held for the stand-up check.
 
-    Exactly one of ``rep`` (a partial rep) and ``failed`` (a failed attempt) is set. ``below``:
+    ``rep`` is the partial rep it would be, None for a failed attempt (``metrics``). ``below``:
     the next bottom was clearly below where the rise began (a set-down, or drift).
     """
 
     bottom_p: float
-    end_s: float
-    start_s: float
-    below: bool = False
+    metrics: ConcentricMetrics
     rep: RepResult | None = None
-    metrics: ConcentricMetrics | None = None
-    failed: ConcentricMetrics | None = None
+    below: bool = False
 
 
 @dataclass(slots=True)
@@ -300,7 +297,7 @@ class RepFinder:
             self._decide(self._bottom, self._ext, "timeout", at_s, out)
             self._decided = True
             self._stall_start_s = None
-        if self._partial is not None and t_now_s - self._partial.end_s >= gap:
+        if self._partial is not None and t_now_s - self._partial.metrics.end_s >= gap:
             self._settle_partial(True, self._lowest_since_top(), at_s, out)
         if self._held is not None and t_now_s - self._held.rep.end_s >= gap:
             self._release_held(at_s, out)
@@ -464,7 +461,6 @@ class RepFinder:
         if how == "still":
             if geom_ok and at_lockout:
                 self._settle_before(lb, at_s, out)
-                defer = defer and self._partial is None
                 if defer:
                     self._defer(ib, lb, report, v_report, None)
                 else:
@@ -475,7 +471,6 @@ class RepFinder:
         failed = context and rom >= st.failed_min_rise_m and rom < st.failed_max_fraction * max(ref, prof.min_rom_m)
         if is_rep or failed:
             self._settle_before(lb, at_s, out)
-            defer = defer and self._partial is None
         if defer and how == "descent" and (is_rep or failed):
             self._defer(ib, lb, report, v_report, None if is_rep else m)
             return True
@@ -492,16 +487,16 @@ class RepFinder:
         """A new rep or failed attempt: a held row rise was its set's last only if this one
         starts a new set."""
         if self._partial is not None:
-            self._settle_partial(float(self._s.t[lb]) - self._partial.end_s >= self.settings.set_gap_s, None, at_s, out)
+            gap = float(self._s.t[lb]) - self._partial.metrics.end_s
+            self._settle_partial(gap >= self.settings.set_gap_s, None, at_s, out)
 
     def _defer(self, ib: int, lb: int, m: ConcentricMetrics, v: np.ndarray, failed: ConcentricMetrics | None) -> None:
         """Hold a row rise for the stand-up check: a rep (``failed`` None) or a failed attempt."""
-        part = _Partial(float(self._s.p[lb]), float(m.end_s), float(m.start_s))
+        bottom_p = float(self._s.p[lb])
         if failed is None:
-            part.rep, part.metrics = self._make_rep(ib, m, v), m
+            self._partial = _Partial(bottom_p, m, self._make_rep(ib, m, v))
         else:
-            part.failed = failed
-        self._partial = part
+            self._partial = _Partial(bottom_p, failed)
 
     def _descent_before(self, ib: int, start_s: float) -> bool:
         """Whether the descent from the previous top to bottom ``ib`` leads into this rise.
@@ -662,12 +657,13 @@ class RepFinder:
         if part is None:
             return
         below = part.below or (lowest_p is not None and lowest_p < part.bottom_p - _PICK_UP_RISE_M)
+        m = part.metrics
         if last and below:
-            self._retract_overlapping(part.start_s, part.end_s, at_s, out, "standing up to set the bar down")
-        elif part.rep is not None and part.metrics is not None:
-            self._admit(part.rep, part.bottom_p, part.metrics, at_s, out)
-        elif part.failed is not None:
-            self._fail(part.failed, at_s, out)
+            self._retract_overlapping(m.start_s, m.end_s, at_s, out, "standing up to set the bar down")
+        elif part.rep is not None:
+            self._admit(part.rep, part.bottom_p, m, at_s, out)
+        else:
+            self._fail(m, at_s, out)
 
     def _on_bottom(self, bottom: int, at_s: float, out: list[PipelineEvent]) -> None:
         """A bottom was confirmed: settle a held stand-up or pick-up candidate."""
@@ -728,7 +724,7 @@ class RepFinder:
             covered = p.end_s < final_until_s - 0.3
             if self._held is not None and _overlap(p, self._held.rep.start_s, self._held.rep.end_s):
                 covered = False
-            if self._partial is not None and _overlap(p, self._partial.start_s, self._partial.end_s):
+            if self._partial is not None and _overlap(p, self._partial.metrics.start_s, self._partial.metrics.end_s):
                 covered = False
             if live_from is not None and p.end_s >= live_from:
                 covered = False

@@ -981,7 +981,7 @@ class StreamingPipeline:
             last = self._zeros[-1] if self._zeros else None
             if last is not None and tk - float(b.t[last - b.base]) < _CONTACT_REFRACTORY_S:
                 continue
-            w0 = max(self._seg_start, k - win, b.base, last if last is not None else self._seg_start)
+            w0 = max(self._seg_start, k - win, b.base, -1 if last is None else last)
             if k - 1 <= w0:
                 continue
             vv = b.vc[b.sl(w0, k)]

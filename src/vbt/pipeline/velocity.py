@@ -138,8 +138,8 @@ def integrate_segment(
         zeros: Samples inside the segment where the bar's velocity is known to be zero for an
             instant (floor contacts), to within ``zero_tol_mps``. What the correction
             above leaves there beyond that tolerance is removed too, interpolated linearly
-            between consecutive zero instants (see `_through_zeros`), also when the segment
-            did not end still (``detrend`` False).
+            between consecutive zero instants (see `_through_zeros`); only in a detrended
+            segment whose drift reached `_ZEROS_MIN_DRIFT_MPS`.
 
     Returns:
         The segment's kinematics.
@@ -151,8 +151,7 @@ def integrate_segment(
     if not detrend or abs(kin.drift_mps) < _ZEROS_MIN_DRIFT_MPS:
         return kin
     v_raw = cumtrapz(accel_mps2, dt_s)
-    fixed = _through_zeros(v_raw, kin.velocity_mps, t_s, zeros, detrend=detrend, still_from=still_from,
-                           tol=zero_tol_mps)
+    fixed = _through_zeros(v_raw, kin.velocity_mps, t_s, zeros, still_from=still_from, tol=zero_tol_mps)
     if fixed is None:
         return kin
     v, local = fixed
@@ -160,11 +159,10 @@ def integrate_segment(
 
 
 def _through_zeros(
-    v_raw: np.ndarray, v: np.ndarray, t_s: np.ndarray, zeros: list[int], *, detrend: bool, still_from: int | None,
-    tol: float,
+    v_raw: np.ndarray, v: np.ndarray, t_s: np.ndarray, zeros: list[int], *, still_from: int | None, tol: float,
 ) -> tuple[np.ndarray, float] | None:
     """``v`` also zero (to within the tolerance) at the ``zeros``; returns it and the largest
-    drift between zero points (None when no zero instant lies inside).
+    drift between zero points (None with fewer than `_MIN_ZEROS` zero instants inside).
 
     A segment with no still period for many seconds (a touch-and-go deadlift set: the bar
     bounces off the floor between reps) gets one drift correction from its two ends, which
@@ -175,22 +173,17 @@ def _through_zeros(
     contacts, and the start of the closing still window (zero after the fit).
     """
     n = len(v)
-    end = None
-    if detrend:
-        end = n - 1 if still_from is None else min(max(int(still_from), 1), n - 1)
-    ks = sorted({int(z) for z in zeros if 0 < int(z) < (end if end is not None else n)})
-    if not ks or (detrend and len(ks) < _MIN_ZEROS):
+    end = n - 1 if still_from is None else min(max(int(still_from), 1), n - 1)
+    ks = sorted({int(z) for z in zeros if 0 < int(z) < end})
+    if len(ks) < _MIN_ZEROS:
         return None
-    res = np.array([float(v[k]) if abs(float(v[k])) > tol else 0.0 for k in ks])
-    kt = [float(t_s[0]), *(float(t_s[k]) for k in ks)]
-    kr = [0.0, *res.tolist()]
-    if end is not None:
-        kt.append(float(t_s[end]))
-        kr.append(0.0)
+    res = [float(v[k]) if abs(float(v[k])) > tol else 0.0 for k in ks]
+    kt = [float(t_s[0]), *(float(t_s[k]) for k in ks), float(t_s[end])]
+    kr = [0.0, *res, 0.0]
     out = v - np.interp(t_s, np.array(kt), np.array(kr))
     # Drift: the largest change of the whole correction between consecutive zero points.
     corr = v_raw - out
-    pts = [0, *ks] + ([end] if end is not None else [n - 1])
+    pts = [0, *ks, end]
     local = max((float(corr[b] - corr[a]) for a, b in zip(pts[:-1], pts[1:], strict=True)), key=abs)
     return out, local
 
